@@ -1,0 +1,119 @@
+"""Builds models from an ``ml_collections.ConfigDict`` model section, plus the paper's presets."""
+
+from __future__ import annotations
+
+import math
+
+import flax.linen as nn
+import jax.numpy as jnp
+import ml_collections
+
+from slot_jax.autoencoder import SlotAutoencoder
+from slot_jax.decoder import SpatialBroadcastDecoder
+from slot_jax.encoder import CNNEncoder
+from slot_jax.slot_attention import SlotAttention
+from slot_jax.slot_init import SLOT_INITIALISERS
+
+DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
+
+
+def _common(num_slots: int, image_size: tuple[int, int], width: int) -> ml_collections.ConfigDict:
+    cfg = ml_collections.ConfigDict()
+    cfg.architecture = "autoencoder"
+    cfg.image_size = image_size
+    cfg.num_channels = 3
+    cfg.num_slots = num_slots
+    cfg.slot_size = 64
+    cfg.slot_init = "gaussian"
+    cfg.dtype = "float32"
+    cfg.slot_attention = ml_collections.ConfigDict(
+        dict(num_iterations=3, mlp_hidden_size=128, epsilon=1e-8, num_heads=1, implicit_grad=False)
+    )
+    cfg.encoder = ml_collections.ConfigDict(
+        dict(features=(width,) * 4, kernel_size=5, strides=(1, 1, 1, 1), mlp_features=(64, 64))
+    )
+    return cfg
+
+
+def clevr_model_config(num_slots: int = 7) -> ml_collections.ConfigDict:
+    """The paper's CLEVR object-discovery model: 128x128, 64-channel CNNs, 8x8 broadcast."""
+    cfg = _common(num_slots, (128, 128), 64)
+    cfg.decoder = ml_collections.ConfigDict(
+        dict(
+            broadcast_size=(8, 8), features=(64,) * 5, strides=(2, 2, 2, 2, 1),
+            kernel_size=5, output_kernel_size=3,
+        )
+    )
+    return cfg
+
+
+def sprites_model_config(
+    num_slots: int = 6, image_size: tuple[int, int] = (64, 64)
+) -> ml_collections.ConfigDict:
+    """The paper's sprites model (Multi-dSprites, Tetrominoes): 32-channel CNNs, full-res broadcast."""
+    cfg = _common(num_slots, image_size, 32)
+    cfg.decoder = ml_collections.ConfigDict(
+        dict(
+            broadcast_size=image_size, features=(32,) * 3, strides=(1, 1, 1),
+            kernel_size=5, output_kernel_size=3,
+        )
+    )
+    return cfg
+
+
+def build_slot_attention(cfg: ml_collections.ConfigDict, dtype) -> SlotAttention:
+    sa = cfg.slot_attention
+    return SlotAttention(
+        num_iterations=sa.num_iterations, mlp_hidden_size=sa.mlp_hidden_size, epsilon=sa.epsilon,
+        num_heads=sa.num_heads, implicit_grad=sa.implicit_grad, dtype=dtype,
+    )
+
+
+def build_encoder(cfg: ml_collections.ConfigDict, dtype) -> CNNEncoder:
+    enc = cfg.encoder
+    return CNNEncoder(
+        features=tuple(enc.features), kernel_size=enc.kernel_size, strides=tuple(enc.strides),
+        mlp_features=tuple(enc.mlp_features), num_channels=cfg.num_channels, dtype=dtype,
+    )
+
+
+def build_slot_init(cfg: ml_collections.ConfigDict) -> nn.Module:
+    if cfg.slot_init not in SLOT_INITIALISERS:
+        raise ValueError(
+            f"Unknown config.model.slot_init={cfg.slot_init!r}; choose one of "
+            f"{sorted(SLOT_INITIALISERS)}."
+        )
+    return SLOT_INITIALISERS[cfg.slot_init](num_slots=cfg.num_slots, slot_size=cfg.slot_size)
+
+
+def resolve_dtype(name: str):
+    if name not in DTYPES:
+        raise ValueError(f"Unknown config.model.dtype={name!r}; choose one of {sorted(DTYPES)}.")
+    return DTYPES[name]
+
+
+def build_model(cfg: ml_collections.ConfigDict) -> nn.Module:
+    """Returns the model a config's ``model`` section describes (see the presets above)."""
+    dtype = resolve_dtype(cfg.dtype)
+    if cfg.architecture != "autoencoder":
+        raise ValueError(
+            f"Unknown config.model.architecture={cfg.architecture!r}; choose 'autoencoder'."
+        )
+    dec = cfg.decoder
+    decoder = SpatialBroadcastDecoder(
+        broadcast_size=tuple(dec.broadcast_size), features=tuple(dec.features),
+        strides=tuple(dec.strides), kernel_size=dec.kernel_size,
+        output_kernel_size=dec.output_kernel_size, num_channels=cfg.num_channels, dtype=dtype,
+    )
+    up = math.prod(dec.strides)
+    out = (dec.broadcast_size[0] * up, dec.broadcast_size[1] * up)
+    if out != tuple(cfg.image_size):
+        raise ValueError(
+            f"config.model.decoder produces {out[0]}x{out[1]} images (broadcast "
+            f"{tuple(dec.broadcast_size)} x strides {tuple(dec.strides)}) but "
+            f"config.model.image_size is {tuple(cfg.image_size)}; make them agree."
+        )
+    return SlotAutoencoder(
+        encoder=build_encoder(cfg, dtype), slot_init=build_slot_init(cfg),
+        slot_attention=build_slot_attention(cfg, dtype), decoder=decoder,
+    )
