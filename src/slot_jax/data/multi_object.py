@@ -58,7 +58,9 @@ class MultiObjectConfig(tfds.core.BuilderConfig):
     num_test: int | None = DEFAULT_NUM_TEST
 
 
-def _config(name: str, spec: specs.RecordSpec, num_test: int | None = DEFAULT_NUM_TEST):
+def _config(
+    name: str, spec: specs.RecordSpec, num_test: int | None = DEFAULT_NUM_TEST
+) -> MultiObjectConfig:
     held_out = "the whole file" if num_test is None else f"the first {num_test} records"
     return MultiObjectConfig(
         name=name, spec=spec, num_test=num_test,
