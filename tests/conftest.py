@@ -34,10 +34,11 @@ def tiny_sprites_config(num_slots: int = 3):
     return cfg
 
 
-def init_model(cfg, batch: int = 2):
-    model = slot_jax.build_model(cfg)
+def init_model(cfg, batch: int = 2, dtype: str = "float32"):
+    model = slot_jax.build_model(cfg, dtype)
     h, w = cfg.image_size
-    image = jax.random.uniform(jax.random.key(3), (batch, h, w, cfg.num_channels), minval=-1, maxval=1)
+    shape = (batch, h, w, cfg.num_channels)
+    image = jax.random.uniform(jax.random.key(3), shape, minval=-1, maxval=1)
     variables = model.init({"params": jax.random.key(0), "slots": jax.random.key(1)}, image)
     return model, variables, image
 

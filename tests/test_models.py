@@ -38,11 +38,15 @@ def test_gradients_reach_mu_and_log_sigma(tiny_model):
     assert float(jnp.abs(g["log_sigma"]).sum()) > 0
 
 
-def test_slot_sampling_uses_the_slots_rng(tiny_model):
-    _, model, variables, image = tiny_model
+def test_slot_sampling_uses_the_slots_rng_or_given_noise(tiny_model):
+    cfg, model, variables, image = tiny_model
     a = model.apply(variables, image, rngs={"slots": jax.random.key(1)})["slots"]
     b = model.apply(variables, image, rngs={"slots": jax.random.key(2)})["slots"]
     assert not np.allclose(a, b)
+    noise = jax.random.normal(jax.random.key(7), (2, cfg.num_slots, cfg.slot_size))
+    c = model.apply(variables, image, noise)["slots"]  # no rng needed
+    np.testing.assert_array_equal(c, model.apply(variables, image, noise)["slots"])
+    assert not np.allclose(a, c)
 
 
 def test_learned_queries_are_deterministic():
@@ -91,16 +95,13 @@ def test_builder_rejects_inconsistent_configs():
     cfg.slot_init = "uniform"
     with pytest.raises(ValueError, match="slot_init='uniform'"):
         slot_jax.build_model(cfg)
-    cfg = tiny_clevr_config()
-    cfg.dtype = "float16"
     with pytest.raises(ValueError, match="dtype='float16'"):
-        slot_jax.build_model(cfg)
+        slot_jax.build_model(tiny_clevr_config(), "float16")
 
 
 def test_bfloat16_compute_keeps_float32_params():
     cfg = tiny_sprites_config()
-    cfg.dtype = "bfloat16"
-    model, variables, image = init_model(cfg)
+    model, variables, image = init_model(cfg, dtype="bfloat16")
     assert all(p.dtype == jnp.float32 for p in jax.tree.leaves(variables))
     out = model.apply(variables, image, rngs={"slots": jax.random.key(0)})
     assert out["recon"].dtype == jnp.float32

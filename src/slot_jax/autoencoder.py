@@ -19,7 +19,7 @@ class SlotAutoencoder(nn.Module):
     :func:`slot_jax.build_model` for the paper's settings.
 
     Call with an image ``[B, H, W, C]`` in [-1, 1] and an rng stream ``"slots"`` when the
-    initialiser samples. Returns a dict:
+    initialiser samples (or pass ``slot_noise [B, K, D]``, standard normal). Returns a dict:
 
     * ``recon [B, H, W, C]``: the alpha-composited reconstruction;
     * ``rgb [B, K, H, W, C]``: per-slot colours;
@@ -34,7 +34,9 @@ class SlotAutoencoder(nn.Module):
     decoder: SpatialBroadcastDecoder
 
     @nn.compact
-    def __call__(self, image: jnp.ndarray) -> dict[str, jnp.ndarray]:
+    def __call__(
+        self, image: jnp.ndarray, slot_noise: jnp.ndarray | None = None
+    ) -> dict[str, jnp.ndarray]:
         check_rank(image, 4, "The image", "[B, H, W, C]")
         expected = tuple(self.decoder.output_size)
         if tuple(image.shape[1:3]) != expected:
@@ -44,7 +46,7 @@ class SlotAutoencoder(nn.Module):
                 "(or resize the data)."
             )
         features = self.encoder(image)
-        slots = self.slot_init(image.shape[0])
+        slots = self.slot_init(image.shape[0], slot_noise)
         slots, attention = self.slot_attention(features, slots)
         out = self.decoder(slots)
         out.update(slots=slots, attention=attention)

@@ -25,7 +25,6 @@ def _common(num_slots: int, image_size: tuple[int, int], width: int) -> ml_colle
     cfg.num_slots = num_slots
     cfg.slot_size = 64
     cfg.slot_init = "gaussian"
-    cfg.dtype = "float32"
     cfg.slot_attention = ml_collections.ConfigDict(
         dict(num_iterations=3, mlp_hidden_size=128, epsilon=1e-8, num_heads=1, implicit_grad=False)
     )
@@ -88,13 +87,17 @@ def build_slot_init(cfg: ml_collections.ConfigDict) -> nn.Module:
 
 def resolve_dtype(name: str):
     if name not in DTYPES:
-        raise ValueError(f"Unknown config.model.dtype={name!r}; choose one of {sorted(DTYPES)}.")
+        raise ValueError(f"Unknown config.dtype={name!r}; choose one of {sorted(DTYPES)}.")
     return DTYPES[name]
 
 
-def build_model(cfg: ml_collections.ConfigDict) -> nn.Module:
-    """Returns the model a config's ``model`` section describes (see the presets above)."""
-    dtype = resolve_dtype(cfg.dtype)
+def build_model(cfg: ml_collections.ConfigDict, dtype: str = "float32") -> nn.Module:
+    """Returns the model a config's ``model`` section describes (see the presets above).
+
+    ``dtype`` is the computation dtype (``config.dtype``: "float32" or "bfloat16"); parameters and
+    the composited reconstruction stay float32.
+    """
+    dtype = resolve_dtype(dtype)
     if cfg.architecture != "autoencoder":
         raise ValueError(
             f"Unknown config.model.architecture={cfg.architecture!r}; choose 'autoencoder'."

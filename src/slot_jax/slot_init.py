@@ -23,14 +23,22 @@ class GaussianSlotInit(nn.Module):
     slot_size: int
 
     @nn.compact
-    def __call__(self, batch_size: int) -> jnp.ndarray:
-        """Returns ``[batch_size, num_slots, slot_size]`` float32 slots."""
+    def __call__(self, batch_size: int, noise: jnp.ndarray | None = None) -> jnp.ndarray:
+        """Returns ``[batch_size, num_slots, slot_size]`` float32 slots.
+
+        Args:
+          batch_size: B.
+          noise: optional standard-normal ``[B, K, D]`` to use instead of drawing from ``"slots"``.
+            The trainer passes noise drawn for the global batch, so results do not depend on how the
+            batch is split over devices.
+        """
         shape = (1, 1, self.slot_size)
         mu = self.param("mu", glorot, shape)
         log_sigma = self.param("log_sigma", glorot, shape)
-        noise = jax.random.normal(
-            self.make_rng(SLOTS_RNG), (batch_size, self.num_slots, self.slot_size)
-        )
+        if noise is None:
+            noise = jax.random.normal(
+                self.make_rng(SLOTS_RNG), (batch_size, self.num_slots, self.slot_size)
+            )
         return mu + jnp.exp(log_sigma) * noise
 
 
@@ -44,8 +52,9 @@ class LearnedQueriesInit(nn.Module):
     slot_size: int
 
     @nn.compact
-    def __call__(self, batch_size: int) -> jnp.ndarray:
-        """Returns ``[batch_size, num_slots, slot_size]`` float32 slots."""
+    def __call__(self, batch_size: int, noise: jnp.ndarray | None = None) -> jnp.ndarray:
+        """Returns ``[batch_size, num_slots, slot_size]`` float32 slots (``noise`` is ignored)."""
+        del noise
         queries = self.param("queries", glorot, (1, self.num_slots, self.slot_size))
         return jnp.broadcast_to(queries, (batch_size, self.num_slots, self.slot_size))
 

@@ -1,0 +1,131 @@
+"""One tf.data input pipeline for every dataset: shard, shuffle, repeat, batch, numpy out.
+
+Batches are dicts of numpy arrays, per process:
+
+* ``image`` float32 ``[b, H, W, 3]`` in [-1, 1];
+* ``ids`` int32 ``[b, H, W]`` (0 = background) where the dataset has masks;
+* ``padding_mask`` bool ``[b]`` (evaluation only): False marks padding in the last batch.
+
+``b`` is the global batch size divided by ``jax.process_count()``; each process reads its own shard.
+
+The training stream is a pure function of ``(seed, step)``: epoch ``e`` is the (cached) dataset
+shuffled with a seed derived from ``(seed, e)``. Resuming at ``start_step`` starts at the right epoch
+and skips within it, so a restarted run sees exactly the batches an uninterrupted run would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import jax
+import ml_collections
+import numpy as np
+import tensorflow as tf
+import tensorflow_datasets as tfds
+
+from slot_jax.data.preprocess import crop_resize_ids, crop_resize_scale
+from slot_jax.data.registry import DatasetSpec, get_spec
+from slot_jax.data.sources import prepare
+
+Batch = dict[str, np.ndarray]
+_EPOCH_SEED_STRIDE = 1_000_003
+
+
+def _local_batch(global_batch: int) -> int:
+    n = jax.process_count()
+    if global_batch % n:
+        raise ValueError(f"The batch size {global_batch} is not divisible by {n} processes.")
+    return global_batch // n
+
+
+def _split(builder: tfds.core.DatasetBuilder, split: str) -> str:
+    available = set(builder.info.splits.keys())
+    base = split.split("[")[0]
+    if base not in available:
+        raise ValueError(
+            f"Dataset {builder.name!r} has no split {base!r}; available: {sorted(available)}."
+        )
+    if jax.process_count() == 1:
+        return split
+    return tfds.split_for_jax_process(split)
+
+
+def _preprocess_fn(spec: DatasetSpec, cfg: ml_collections.ConfigDict):
+    size = tuple(cfg.image_size)
+
+    def fn(example: dict) -> dict:
+        out = {"image": crop_resize_scale(example["image"], spec.crop, size)}
+        if spec.has_ids:
+            out["ids"] = crop_resize_ids(example["ids"], spec.crop, size)
+        return out
+
+    return fn
+
+
+def _base_dataset(cfg: ml_collections.ConfigDict, train: bool) -> tuple[tf.data.Dataset, int | None]:
+    """The preprocessed, unbatched, unshuffled examples of this process, and their count if known."""
+    spec = get_spec(cfg.name)
+    builder = prepare(cfg)
+    split = _split(builder, spec.train_split if train else spec.eval_split)
+    ds = builder.as_dataset(split=split, shuffle_files=False)
+    ds = ds.map(spec.canonical, num_parallel_calls=tf.data.AUTOTUNE)
+    count = None
+    if cfg.get("max_objects"):
+        limit = int(cfg.max_objects)
+        ds = ds.filter(lambda ex: spec.count_objects(ex) <= limit)
+    else:
+        count = builder.info.splits[split].num_examples
+    ds = ds.map(_preprocess_fn(spec, cfg), num_parallel_calls=tf.data.AUTOTUNE)
+    if cfg.get("cache", True):
+        ds = ds.cache()
+    return ds, count
+
+
+def _options(ds: tf.data.Dataset) -> tf.data.Dataset:
+    options = tf.data.Options()
+    options.deterministic = True
+    options.experimental_optimization.map_parallelization = True
+    return ds.with_options(options)
+
+
+def train_iterator(
+    cfg: ml_collections.ConfigDict, *, global_batch_size: int, seed: int, start_step: int = 0
+) -> Iterator[Batch]:
+    """An endless, deterministic stream of training batches, starting at ``start_step``."""
+    local = _local_batch(global_batch_size)
+    base, count = _base_dataset(cfg, train=True)
+    start_epoch, offset = 0, 0
+    if start_step:
+        if count is None:
+            count = int(base.reduce(np.int64(0), lambda c, _: c + 1))
+        if count == 0:
+            raise ValueError(f"Dataset {cfg.name!r} has no training examples after filtering.")
+        start_epoch, offset = divmod(start_step * local, count)
+    buffer = int(cfg.get("shuffle_buffer", 10_000))
+    seed = int(seed) * _EPOCH_SEED_STRIDE + jax.process_index()
+
+    def epoch(e: tf.Tensor) -> tf.data.Dataset:
+        epoch_seed = tf.cast(seed, tf.int64) * _EPOCH_SEED_STRIDE + e
+        return base.shuffle(buffer, seed=epoch_seed, reshuffle_each_iteration=False)
+
+    ds = tf.data.Dataset.range(start_epoch, 2**62).flat_map(epoch)
+    ds = ds.skip(offset).batch(local, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
+    return iter(tfds.as_numpy(_options(ds)))
+
+
+def eval_iterator(
+    cfg: ml_collections.ConfigDict, *, global_batch_size: int, num_examples: int | None = None
+) -> Iterator[Batch]:
+    """Each held-out example exactly once; the last batch is padded and ``padding_mask`` marks it."""
+    local = _local_batch(global_batch_size)
+    ds, _ = _base_dataset(cfg, train=False)
+    if num_examples is not None:
+        ds = ds.take(num_examples)
+    ds = _options(ds.batch(local, drop_remainder=False).prefetch(tf.data.AUTOTUNE))
+    for batch in tfds.as_numpy(ds):
+        n = len(batch["image"])
+        mask = np.arange(local) < n
+        if n < local:
+            batch = {k: np.concatenate([v, np.zeros((local - n, *v.shape[1:]), v.dtype)]) for k, v in batch.items()}
+        batch["padding_mask"] = mask
+        yield batch

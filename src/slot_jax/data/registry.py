@@ -1,0 +1,131 @@
+"""The datasets slot_jax knows, and how each maps onto the canonical example.
+
+``config.data.name`` is ``"<builder>"`` or ``"<builder>/<config>"`` (TFDS spelling). Every dataset is
+read through TFDS and converted to the canonical example
+
+* ``image`` uint8 ``[H, W, 3]``;
+* ``ids`` int32 ``[H, W]`` instance ids, 0 = background (where the dataset has masks);
+* ``objects`` dict of per-object tensors (where the dataset has properties);
+
+before the shared crop/resize/scale of :mod:`slot_jax.data.pipeline`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+import tensorflow as tf
+
+from slot_jax.data.clevr import CLEVR_CROP
+
+
+def _procedural_canonical(example: dict) -> dict:
+    ids = example["ids"]
+    if ids.shape.rank == 3:
+        ids = ids[..., 0]
+    out = {"image": example["image"], "ids": tf.cast(ids, tf.int32)}
+    if "objects" in example:
+        out["objects"] = example["objects"]
+    return out
+
+
+def _multi_object_canonical(example: dict) -> dict:
+    from slot_jax.data import multi_object
+
+    return multi_object.to_canonical(example)
+
+
+def _clevr_canonical(example: dict) -> dict:
+    return {"image": example["image"], "objects": example["objects"]}
+
+
+def _count_by_coords(example: dict) -> tf.Tensor:
+    return tf.shape(example["objects"]["3d_coords"])[0]
+
+
+def _count_by_ids(example: dict) -> tf.Tensor:
+    uniq, _ = tf.unique(tf.reshape(example["ids"], [-1]))
+    return tf.reduce_sum(tf.cast(uniq > 0, tf.int32))
+
+
+@dataclasses.dataclass(frozen=True)
+class DatasetSpec:
+    """How to read one TFDS builder.
+
+    Attributes:
+      builder: the TFDS builder name.
+      canonical: maps a decoded TFDS example to the canonical example (see the module docstring).
+      train_split, eval_split: TFDS split strings.
+      procedural: generated offline; prepared automatically (sizes from ``config.data``).
+      manual: read from files the user downloads into the TFDS ``manual_dir``.
+      crop: ``(y0, y1, x0, x1)`` applied before resizing, or None.
+      has_ids: the canonical example has an ``ids`` map (segmentation metrics are possible).
+      count_objects: number of objects in a canonical example (for ``config.data.max_objects``).
+      max_objects: the most objects an image holds, per TFDS config (key "" is the default).
+    """
+
+    builder: str
+    canonical: Callable[[dict], dict]
+    train_split: str = "train"
+    eval_split: str = "test"
+    procedural: bool = False
+    manual: bool = False
+    crop: tuple[int, int, int, int] | None = None
+    has_ids: bool = True
+    count_objects: Callable[[dict], tf.Tensor] = _count_by_ids
+    max_objects: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def most_objects(self, config: str | None) -> int | None:
+        """The most objects per image for a TFDS config, if known."""
+        return self.max_objects.get(config or "", self.max_objects.get(""))
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    spec.builder: spec
+    for spec in [
+        DatasetSpec(
+            "procedural_multi_dsprites", _procedural_canonical, procedural=True,
+            max_objects={"": 5, "simple": 3},
+        ),
+        DatasetSpec(
+            "procedural_tetrominoes", _procedural_canonical, procedural=True, max_objects={"": 3}
+        ),
+        DatasetSpec(
+            "procedural_clevr", _procedural_canonical, procedural=True, crop=CLEVR_CROP,
+            count_objects=_count_by_coords, max_objects={"": 10, "clevr6": 6},
+        ),
+        DatasetSpec(
+            "multi_dsprites", _multi_object_canonical, manual=True,
+            max_objects={"": 5, "colored_on_colored": 4, "binarized": 3},
+        ),
+        DatasetSpec("tetrominoes", _multi_object_canonical, manual=True, max_objects={"": 3}),
+        DatasetSpec("objects_room", _multi_object_canonical, manual=True, max_objects={"": 6}),
+        DatasetSpec(
+            "clevr_with_masks", _multi_object_canonical, manual=True, crop=CLEVR_CROP,
+            max_objects={"": 10},
+        ),
+        DatasetSpec(
+            "clevr", _clevr_canonical, train_split="train[512:]", eval_split="validation",
+            crop=CLEVR_CROP, has_ids=False, count_objects=_count_by_coords, max_objects={"": 10},
+        ),
+    ]
+}
+
+
+def split_name(name: str) -> tuple[str, str | None]:
+    """``"builder/config:version"`` -> ``("builder", "config")``."""
+    name = name.split(":")[0]
+    builder, _, config = name.partition("/")
+    return builder, (config or None)
+
+
+def get_spec(name: str) -> DatasetSpec:
+    """The spec of ``config.data.name``; a clear error names the known datasets."""
+    builder, _ = split_name(name)
+    if builder not in DATASETS:
+        raise ValueError(
+            f"Unknown dataset config.data.name={name!r}. Known datasets: {', '.join(sorted(DATASETS))} "
+            "(optionally with '/<config>', e.g. 'procedural_multi_dsprites/colored_on_grayscale')."
+        )
+    return DATASETS[builder]

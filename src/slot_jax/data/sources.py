@@ -1,0 +1,65 @@
+"""Resolves ``config.data`` to a prepared TFDS builder: procedural sets are generated on demand."""
+
+from __future__ import annotations
+
+import os
+
+import ml_collections
+import tensorflow_datasets as tfds
+
+from slot_jax.data.registry import get_spec, split_name
+
+
+def data_dir(cfg: ml_collections.ConfigDict) -> str | None:
+    """``config.data.data_dir``, or TFDS' default (``$TFDS_DATA_DIR`` or ``~/tensorflow_datasets``)."""
+    return os.path.expanduser(cfg.data_dir) if cfg.get("data_dir") else None
+
+
+def make_builder(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
+    """The TFDS builder for ``config.data`` (not prepared yet)."""
+    import slot_jax.data  # noqa: F401  (registers the builders)
+
+    spec = get_spec(cfg.name)
+    builder_name, config_name = split_name(cfg.name)
+    sizes = {k: cfg.get(k) for k in ("num_train", "num_eval") if cfg.get(k)}
+    if spec.procedural and sizes:
+        from slot_jax.data.procedural.base import sized_config
+
+        cls = tfds.builder_cls(builder_name)
+        config_name = config_name or cls.BUILDER_CONFIGS[0].name
+        config = sized_config(cls, config_name, sizes.get("num_train"), sizes.get("num_eval"))
+        return tfds.builder(builder_name, config=config, data_dir=data_dir(cfg))
+    return tfds.builder(cfg.name, data_dir=data_dir(cfg))
+
+
+def prepare(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
+    """Prepares ``config.data`` if needed and returns its builder.
+
+    Procedural datasets are generated (with a progress bar); the DeepMind multi-object datasets are
+    converted from the files in ``config.data.manual_dir``. TFDS CLEVR downloads 17.7 GiB, so it is
+    only prepared by ``python -m slot_jax.data.prepare --dataset=clevr``, never implicitly.
+    """
+    spec = get_spec(cfg.name)
+    builder = make_builder(cfg)
+    if spec.procedural:
+        builder.download_and_prepare()
+    elif spec.manual:
+        manual = os.path.expanduser(cfg.manual_dir) if cfg.get("manual_dir") else None
+        builder.download_and_prepare(
+            download_config=tfds.download.DownloadConfig(manual_dir=manual)
+        )
+    else:
+        try:
+            builder.info.splits[spec.eval_split]
+            prepared = bool(builder.info.splits)
+        except KeyError:
+            prepared = False
+        if not prepared:
+            raise FileNotFoundError(
+                f"TFDS dataset {cfg.name!r} is not prepared in {builder.data_dir!r}. Prepare it once "
+                f"with: python -m slot_jax.data.prepare --dataset={cfg.name}"
+                + (f" --data_dir={cfg.data_dir}" if cfg.get("data_dir") else "")
+                + " (downloads the dataset)."
+            )
+    return builder
+

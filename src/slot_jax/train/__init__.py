@@ -1,0 +1,18 @@
+"""Training: optimiser, state, the pure train step, data parallelism, checkpoints and the loop."""
+
+from slot_jax.train.loop import NonFiniteLossError, train
+from slot_jax.train.optim import make_optimizer, paper_schedule
+from slot_jax.train.state import TrainState
+from slot_jax.train.step import make_train_step
+from slot_jax.train.validate import ConfigError, validate_config
+
+__all__ = [
+    "ConfigError",
+    "NonFiniteLossError",
+    "TrainState",
+    "make_optimizer",
+    "make_train_step",
+    "paper_schedule",
+    "train",
+    "validate_config",
+]

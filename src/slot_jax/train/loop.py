@@ -1,0 +1,150 @@
+"""The training loop: build, resume, step, log, checkpoint, stop cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections.abc import Callable
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+from absl import logging
+
+from slot_jax.builder import build_model
+from slot_jax.data.pipeline import train_iterator
+from slot_jax.train import checkpoint
+from slot_jax.train.images import log_images
+from slot_jax.train.logger import Logger
+from slot_jax.train.optim import make_optimizer, make_schedule
+from slot_jax.train.parallel import DataParallel
+from slot_jax.train.state import TrainState, create_state
+from slot_jax.train.step import make_train_step
+from slot_jax.train.summary import parameter_overview, save_config
+from slot_jax.train.validate import validate_config
+
+
+class NonFiniteLossError(RuntimeError):
+    """Raised when the loss is not finite and ``config.on_nonfinite == "stop"``."""
+
+
+class _Preemption:
+    """Sets a flag on SIGTERM so the loop can save at the current step and exit."""
+
+    def __init__(self):
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self):
+        try:
+            self._previous = signal.signal(signal.SIGTERM, self._handle)
+        except ValueError:  # not in the main thread: no handler
+            self._previous = None
+        return self
+
+    def _handle(self, signum, frame):
+        logging.warning("SIGTERM received: saving a checkpoint at the current step, then exiting.")
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self._previous is not None:
+            signal.signal(signal.SIGTERM, self._previous)
+
+
+def init_state(config: ml_collections.ConfigDict, model, optimizer) -> TrainState:
+    """A fresh state from ``config.seed`` (params initialised on one example)."""
+    init_key, run_key = jax.random.split(jax.random.key(config.seed))
+    image = jnp.zeros((1, *config.model.image_size, config.model.num_channels), jnp.float32)
+    params = jax.jit(model.init)({"params": init_key, "slots": init_key}, image)["params"]
+    return create_state(params, optimizer, run_key)
+
+
+def _check_finite(history: list[dict], config, last_saved: int | None, step: int) -> None:
+    bad = [int(m["step"]) for m in history if not bool(m["finite"])]
+    if not bad:
+        return
+    if config.on_nonfinite == "stop":
+        raise NonFiniteLossError(
+            f"Non-finite loss or gradient at step {bad[0]}; stopped at step {step}. The last good "
+            f"checkpoint is step {last_saved}. Lower config.learning_rate, set "
+            "config.grad_clip_norm (e.g. 0.05), or set config.on_nonfinite='skip'."
+        )
+    logging.warning("Skipped %d non-finite updates (steps %s).", len(bad), bad[:10])
+
+
+def train(
+    config: ml_collections.ConfigDict,
+    workdir: str,
+    step_callback: Callable[[int], None] | None = None,
+    devices: list | None = None,
+) -> TrainState:
+    """Trains ``config`` in ``workdir``, resuming from its latest checkpoint; returns the state.
+
+    ``step_callback(step)`` runs after each step on the host (tests use it to send signals).
+    ``devices`` restricts data parallelism to a subset (default: all devices).
+    """
+    validate_config(config, len(devices) if devices else None)
+    os.makedirs(workdir, exist_ok=True)
+    lead = jax.process_index() == 0
+    if lead:
+        save_config(config, workdir)
+    par = DataParallel(config.parallelism, devices=devices)
+    model = build_model(config.model, config.dtype)
+    optimizer, schedule = make_optimizer(config), make_schedule(config)
+    state = init_state(config, model, optimizer)
+    manager = checkpoint.make_manager(workdir, config.keep_checkpoints)
+    last_saved = manager.latest_step()
+    if last_saved is not None:
+        state = checkpoint.restore(manager, state)
+        logging.info("Resumed from %s at step %d.", checkpoint.checkpoint_dir(workdir), last_saved)
+    start = int(state.step)
+    if lead:
+        logging.info("Parameters:\n%s", parameter_overview(state.params))
+    base_key = jax.random.wrap_key_data(np.asarray(jax.device_get(state.rng)))  # not donated
+    state = par.replicate(state)
+    step_fn = par.compile(
+        make_train_step(model, optimizer, schedule, par.axis_name), donate_state=True
+    )
+    batches = train_iterator(
+        config.data, global_batch_size=config.batch_size, seed=config.seed, start_step=start
+    )
+    logger = Logger(workdir, "train", enabled=lead)
+    logger.start(start)
+    history: list[dict] = []
+    total = config.num_train_steps
+    hooks = config.get("image_log_every", 0)
+    with _Preemption() as preempt:
+        step = start
+        while step < total:
+            host_batch = next(batches)
+            state, metrics = step_fn(
+                state, par.shard_batch(host_batch), jax.random.fold_in(base_key, step)
+            )
+            step += 1
+            history.append(dict(par.first(metrics), step=step))
+            if step_callback is not None:
+                step_callback(step)
+            stop = preempt.requested or step == total
+            if step % config.log_every == 0 or stop:
+                host = jax.device_get(history)
+                _check_finite(host, config, last_saved, step)
+                means = {k: float(np.mean([m[k] for m in host])) for k in host[0]
+                         if k not in ("finite", "step")}
+                means["steps_per_s"] = logger.progress(step, total, means["loss"])
+                logger.scalars(step, means)
+                history = []
+            if hooks and (step % hooks == 0 or stop) and lead:
+                params = par.unreplicate(state).params
+                log_images(logger, model, params, host_batch["image"], base_key, step)
+            if step % config.checkpoint_every == 0 or stop:
+                _check_finite(jax.device_get(history), config, last_saved, step)
+                checkpoint.save(manager, step, par.unreplicate(state))
+                last_saved = step
+            if preempt.requested:
+                logging.warning("Saved step %d after SIGTERM; exiting.", step)
+                break
+    manager.wait_until_finished()
+    manager.close()
+    logger.close()
+    return par.unreplicate(state)

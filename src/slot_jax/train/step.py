@@ -1,0 +1,90 @@
+"""The pure train step ``train_step(state, batch, rng) -> (state, metrics)`` and the shared forward."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import optax
+
+from slot_jax.train.state import TrainState
+
+Batch = dict[str, jnp.ndarray]
+
+
+def slot_noise(
+    model: nn.Module, rng: jax.Array, local_batch: int, axis_name: str | None
+) -> jnp.ndarray:
+    """Standard-normal slot noise ``[local_batch, K, D]``, drawn for the *global* batch.
+
+    Under ``pmap`` (``axis_name`` set) each device draws the global noise and keeps its slice, so
+    the slots, and hence the losses, do not depend on the number of devices or the parallel mode.
+    """
+    k, d = model.slot_init.num_slots, model.slot_init.slot_size
+    if axis_name is None:
+        return jax.random.normal(rng, (local_batch, k, d))
+    n = jax.lax.psum(1, axis_name)
+    noise = jax.random.normal(rng, (local_batch * n, k, d))
+    start = jax.lax.axis_index(axis_name) * local_batch
+    return jax.lax.dynamic_slice_in_dim(noise, start, local_batch)
+
+
+def forward(
+    model: nn.Module, params: Any, image: jnp.ndarray, rng: jax.Array, axis_name: str | None
+) -> dict[str, jnp.ndarray]:
+    """The model's outputs for ``image [b, H, W, C]`` with slot noise from ``rng``."""
+    noise = slot_noise(model, rng, image.shape[0], axis_name)
+    return model.apply({"params": params}, image, noise)
+
+
+def mse(recon: jnp.ndarray, image: jnp.ndarray) -> jnp.ndarray:
+    """Mean squared error in float32 over all pixels and the batch (the paper's loss)."""
+    return jnp.mean((recon.astype(jnp.float32) - image.astype(jnp.float32)) ** 2)
+
+
+def make_train_step(
+    model: nn.Module,
+    optimizer: optax.GradientTransformation,
+    schedule: optax.Schedule,
+    axis_name: str | None = None,
+) -> Callable[[TrainState, Batch, jax.Array], tuple[TrainState, dict[str, jnp.ndarray]]]:
+    """Builds ``train_step(state, batch, rng)``.
+
+    ``batch["image"]`` is ``[b, H, W, C]``; ``rng`` the step's key. With ``axis_name`` (pmap) the
+    loss and gradients are averaged over that axis. A non-finite loss or gradient leaves params and
+    optimiser state unchanged (the step still counts) and reports ``finite = False``: the loop
+    either stops (keeping the last good checkpoint) or goes on, per ``config.on_nonfinite``.
+    """
+
+    def train_step(state: TrainState, batch: Batch, rng: jax.Array):
+        image = batch["image"]
+
+        def loss_fn(params):
+            out = forward(model, params, image, rng, axis_name)
+            return mse(out["recon"], image)
+
+        loss, grads = jax.value_and_grad(loss_fn)(state.params)
+        if axis_name is not None:
+            loss, grads = jax.lax.pmean((loss, grads), axis_name)
+        grad_norm = optax.global_norm(grads)
+        finite = jnp.isfinite(loss) & jnp.isfinite(grad_norm)
+        updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, old)  # noqa: E731
+        new_state = state.replace(
+            step=state.step + 1,
+            params=keep(params, state.params),
+            opt_state=keep(opt_state, state.opt_state),
+        )
+        metrics = {
+            "loss": loss,
+            "grad_norm": grad_norm,
+            "learning_rate": schedule(state.step),
+            "finite": finite,
+        }
+        return new_state, metrics
+
+    return train_step
