@@ -3,7 +3,7 @@
 Each PNG is a grid of the first 16 ``train`` examples; every image has its colour-coded id map
 (background dark gray) to its right. Builders with a single config omit the config in the name.
 
-    python docs/make_samples.py [--out docs] [--num 16] [--tile 128]
+    python docs/make_samples.py [--out docs] [--num 16] [--tile 128] [--only procedural_tetrominoes]
 """
 
 from __future__ import annotations
@@ -88,9 +88,12 @@ def main() -> None:
     parser.add_argument("--num", type=int, default=16)
     parser.add_argument("--cols", type=int, default=4)
     parser.add_argument("--tile", type=int, default=128, help="tile height in pixels")
+    parser.add_argument("--only", nargs="*", default=None, help="builder names (default: all)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as data_dir:
         for cls in builder_classes():
+            if args.only and cls.name not in args.only:
+                continue
             for config in cls.BUILDER_CONFIGS:
                 builder = cls(config=config.name, data_dir=data_dir)
                 tile = args.tile

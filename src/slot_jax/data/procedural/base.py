@@ -17,7 +17,7 @@ Canonical example, as stored and as read back by ``tfds.load``:
   order, fully occluded objects included. :func:`canonical_features` adds ``visible_pixels`` (int32,
   the object's pixel count in ``ids``; 0 = fully occluded), filled in by the base class.
 
-Splits ``train`` and ``test``; example ``i`` of a split is drawn from
+Splits ``train`` and ``test`` (a split of size 0 is left out); example ``i`` of a split is drawn from
 ``np.random.SeedSequence([config.seed, split_id, i])`` (train 0, test 1), so it does not depend on how
 many examples are generated, and the splits use disjoint seed streams.
 
@@ -140,11 +140,8 @@ class ProceduralBuilder(tfds.core.GeneratorBasedBuilder):
 
     def _split_generators(self, dl_manager: tfds.download.DownloadManager) -> dict[str, Iterator]:
         del dl_manager  # nothing to download
-        config = self.builder_config
-        return {
-            "train": self._generate_examples("train", config.num_train),
-            "test": self._generate_examples("test", config.num_eval),
-        }
+        sizes = {"train": self.builder_config.num_train, "test": self.builder_config.num_eval}
+        return {split: self._generate_examples(split, n) for split, n in sizes.items() if n > 0}
 
     def _generate_examples(self, split: str, num_examples: int) -> Iterator[tuple[int, dict]]:
         desc = f"{self.name}/{self.builder_config.name} {split}"
