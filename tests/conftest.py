@@ -1,9 +1,25 @@
-"""Shared tiny models for the unit tests (small shapes keep CPU compile times low)."""
+"""Shared tiny models and configs for the tests (small shapes keep CPU compile times low).
 
-import jax
-import pytest
+The suite runs with 4 host CPU devices (for the data-parallel tests) and a persistent XLA
+compilation cache, so repeated training runs of the same tiny config compile once.
+"""
 
-import slot_jax
+import os
+import tempfile
+
+os.environ["XLA_FLAGS"] = (
+    os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
+).strip()
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import jax  # noqa: E402
+import pytest  # noqa: E402
+
+import slot_jax  # noqa: E402
+
+jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="slot_jax_xla_cache_"))
+jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
+jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
 def tiny_clevr_config(num_slots: int = 3):
@@ -47,3 +63,39 @@ def init_model(cfg, batch: int = 2, dtype: str = "float32"):
 def tiny_model(request):
     cfg = tiny_clevr_config() if request.param == "clevr" else tiny_sprites_config()
     return (cfg, *init_model(cfg))
+
+
+@pytest.fixture(scope="session")
+def tfds_dir(tmp_path_factory):
+    """One TFDS data dir per test session: procedural datasets are generated once."""
+    return str(tmp_path_factory.mktemp("tfds"))
+
+
+def tiny_train_config(data_dir: str, **overrides):
+    """configs/debug.py shrunk further: 16x16 images, 8-channel convs, a few steps."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "configs" / "debug.py"
+    spec = importlib.util.spec_from_file_location("debug_config", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    config = module.get_config()
+    config.data.data_dir = data_dir
+    config.data.image_size = (16, 16)
+    config.model.image_size = (16, 16)
+    config.model.decoder.broadcast_size = (16, 16)
+    config.model.slot_size = 16
+    config.model.slot_attention.mlp_hidden_size = 16
+    config.model.encoder.features = (8, 8)
+    config.model.encoder.mlp_features = (16, 16)
+    config.model.decoder.features = (8,)
+    config.model.decoder.strides = (1,)
+    config.batch_size = 8
+    config.num_train_steps = 4
+    config.log_every = 1
+    config.checkpoint_every = 2
+    config.image_log_every = 0
+    config.eval_every = 0
+    config.update(overrides)
+    return config

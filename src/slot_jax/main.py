@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import re
 import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -66,7 +67,24 @@ def main(argv: list[str]) -> None:
 
             evaluate(_CONFIG.value, _WORKDIR.value, _CHECKPOINT_STEP.value)
     except (ConfigError, FileNotFoundError) as err:
-        logging.error("%s", err)
+        sys.exit(f"error: {err}")
+
+
+def parse_flags(argv: list[str]) -> list[str]:
+    """absl flag parsing with one-line errors (e.g. an override of a key the config lacks)."""
+    overrides = " ".join(a for a in argv if a.startswith("--config."))
+    unknown = (
+        "error: a --config override names the unknown key {!r} (" + overrides + "); "
+        "check its spelling against the config file."
+    )
+    try:
+        return flags.FLAGS(argv)
+    except (AttributeError, KeyError) as err:  # config_flags on an unknown key
+        sys.exit(unknown.format(str(err).strip("\"'")))
+    except flags.Error as err:
+        match = re.search(r"flag '--?config\.([\w.]+)'|flag 'config\.([\w.]+)'", str(err))
+        if match:
+            sys.exit(unknown.format(match.group(1) or match.group(2)))
         sys.exit(f"error: {err}")
 
 
@@ -78,7 +96,7 @@ def _quiet_libraries(record) -> bool:
 def run() -> None:
     logging.set_verbosity(logging.INFO)
     logging.get_absl_handler().addFilter(_quiet_libraries)
-    app.run(main)
+    app.run(main, flags_parser=parse_flags)
 
 
 if __name__ == "__main__":

@@ -4,14 +4,7 @@ Importing this package registers the TFDS builders, so ``tfds.load("procedural_m
 ``tfds.load("multi_dsprites/colored_on_grayscale", ...)`` work.
 """
 
-import importlib
-
-for _module in ("multi_object", "procedural"):  # registers the TFDS builders
-    try:
-        importlib.import_module(f"slot_jax.data.{_module}")
-    except ModuleNotFoundError as _err:  # TEMP until all builders land
-        if _err.name != f"slot_jax.data.{_module}":
-            raise
+from slot_jax.data import multi_object, procedural  # noqa: F401  (register TFDS builders)
 
 from slot_jax.data.pipeline import eval_iterator, train_iterator
 from slot_jax.data.registry import DATASETS, get_spec

@@ -69,7 +69,7 @@ def make_train_step(
         loss, grads = jax.value_and_grad(loss_fn)(state.params)
         if axis_name is not None:
             loss, grads = jax.lax.pmean((loss, grads), axis_name)
-        grad_norm = optax.global_norm(grads)
+        grad_norm = optax.tree.norm(grads)
         finite = jnp.isfinite(loss) & jnp.isfinite(grad_norm)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
