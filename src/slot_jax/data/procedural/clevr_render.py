@@ -3,8 +3,10 @@
 Spheres, cubes rotated about z and capped cylinders stand on the ground plane z = 0, with CLEVR's
 sizes, colours, camera (35 mm lens, 32 mm sensor) and key/fill/back lights. Every pixel's primary ray
 is intersected with every object in one array batch; the nearest hit gives an exact instance mask.
-Shading is Lambert plus Blinn-Phong, with a hard shadow from the key light, and for metal a cheap
-environment reflection (dark floor below the horizon, bright sky above).
+Shading is Lambert plus Blinn-Phong, with a hard shadow from the key light (shadow rays against all
+objects), contact darkening on the floor, and for metal a cheap environment reflection (dark floor
+below the horizon, bright sky above). Pixels on id or colour edges are re-shaded with several rays
+(adaptive supersampling); a 320x240 scene takes about 50 ms on one CPU core.
 
 Class orders follow TFDS ``clevr``: color, material, shape and size indices index the lists below.
 """
@@ -295,11 +297,12 @@ def _shade_objects(scene: Scene, d: np.ndarray, n: np.ndarray, idx: np.ndarray, 
     half = _unit(scene.lights[None] - d[:, None])  # [R, 3 lights, 3]
     ndh = np.maximum(np.einsum("rc,rlc->rl", n, half), 0) * visible
     albedo = (COLOR_RGB[scene.color[idx]] / 255.0) ** 2.2
-    refl_z = d[:, 2] - 2 * _dot(d, n) * n[:, 2]
-    env = 0.2 + 0.6 * _smoothstep(-0.1, 0.3, refl_z)
+    refl = d - 2 * _dot(d, n)[:, None] * n
+    env = 0.12 + 0.9 * _smoothstep(-0.05, 0.35, refl[:, 2])  # dark floor below, bright sky above
     rubber = albedo * diffuse[:, None] + 0.05 * (ndh**10 @ LIGHT_INTENSITY)[:, None]
-    gloss = ((1.5 * ndh**60 + 0.35 * ndh**6) @ LIGHT_INTENSITY)[:, None]
-    metal = albedo * (0.25 * diffuse + env)[:, None] + gloss * (0.35 + 0.65 * albedo)
+    sheen = np.maximum(refl @ scene.lights.T, 0) ** 4 * visible  # broad reflections of the lights
+    gloss = ((1.5 * ndh**60 + 0.6 * sheen) @ LIGHT_INTENSITY)[:, None]
+    metal = albedo * (0.1 * diffuse + env)[:, None] + gloss * (0.3 + 0.7 * albedo)
     return np.where((scene.material[idx] == METAL)[:, None], metal, rubber)
 
 

@@ -1,0 +1,131 @@
+"""``procedural_clevr``: CLEVR-like scenes ray-cast offline in numpy (see :mod:`.clevr_render`).
+
+Each 320x240 scene holds 3-10 (``default``) or 3-6 (``clevr6``) spheres, cubes and cylinders with
+CLEVR's sizes, colours, materials, camera and lights; every object keeps >= 100 visible pixels and
+a 0.25 gap to the others. Instance masks are exact (nearest hit per pixel centre); image edges are
+anti-aliased by adaptive supersampling.
+
+Features: see :mod:`slot_jax.data.procedural.base`; ``objects`` follows TFDS ``clevr``: ``color``
+(ClassLabel gray, blue, brown, yellow, red, green, purple, cyan), ``material`` (rubber, metal),
+``shape`` (cube, sphere, cylinder), ``size`` (small, large), ``rotation`` (float32 degrees about z),
+``3d_coords`` (float32 [3] scene units), ``pixel_coords`` (float32 [3]: x pixel, y pixel, depth),
+plus ``visible_pixels``.
+
+Preparing takes about 60 ms per example on one CPU core (measured: 1000 examples in 59 s, 16 MB;
+the default 2000 + 200 examples in about 2-3 minutes).
+
+Write a sample sheet (8 scenes and their id maps)::
+
+    python -m slot_jax.data.procedural.clevr_like --samples docs/samples_procedural_clevr.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from slot_jax.data.procedural import clevr_render
+from slot_jax.data.procedural.base import (
+    ProceduralBuilder,
+    ProceduralConfig,
+    canonical_features,
+    example_rng,
+)
+
+
+@dataclasses.dataclass(eq=False)
+class ClevrConfig(ProceduralConfig):
+    """CLEVR-like options.
+
+    Attributes:
+      min_visible_pixels: every object keeps at least this many pixels in ``ids`` (scenes are
+        resampled otherwise).
+      supersample: rays per pixel side on anti-aliased edge pixels (1: no anti-aliasing).
+    """
+
+    num_train: int = 2000
+    num_eval: int = 200
+    height: int = 240
+    width: int = 320
+    min_objects: int = 3
+    max_objects: int = 10
+    min_visible_pixels: int = 100
+    supersample: int = 3
+
+
+class ProceduralClevr(ProceduralBuilder, skip_registration=__name__ == "__main__"):
+    """CLEVR-like scenes (spheres, cubes, cylinders on a gray floor), ray-cast offline in numpy.
+
+    (Run as a script, the module is imported twice; the second copy skips TFDS registration.)
+    """
+
+    BUILDER_CONFIGS = [
+        ClevrConfig(name="default", description="320x240, 3-10 objects."),
+        ClevrConfig(name="clevr6", description="320x240, 3-6 objects.", max_objects=6),
+    ]
+
+    def _features(self) -> tfds.features.FeaturesDict:
+        config = self.builder_config
+        return canonical_features(config.height, config.width, {
+            "color": tfds.features.ClassLabel(names=clevr_render.COLOR_NAMES),
+            "material": tfds.features.ClassLabel(names=clevr_render.MATERIAL_NAMES),
+            "shape": tfds.features.ClassLabel(names=clevr_render.SHAPE_NAMES),
+            "size": tfds.features.ClassLabel(names=clevr_render.SIZE_NAMES),
+            "rotation": tfds.features.Tensor(shape=(), dtype=np.float32),
+            "3d_coords": tfds.features.Tensor(shape=(3,), dtype=np.float32),
+            "pixel_coords": tfds.features.Tensor(shape=(3,), dtype=np.float32),
+        })
+
+    def generate(self, rng: np.random.Generator, config: ClevrConfig) -> dict:
+        return clevr_render.generate_example(
+            rng, config.width, config.height, config.min_objects, config.max_objects,
+            config.min_visible_pixels, config.supersample,
+        )
+
+
+# id 0 (background) dark gray; ids 1.. well separated colours.
+ID_COLORS = np.array(
+    [(40, 40, 40), (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
+     (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212)], np.uint8,
+)
+
+
+def sample_sheet(num: int = 8, cols: int = 2, config: str = "default", gap: int = 4) -> np.ndarray:
+    """uint8 [rows * (H + gap), cols * 2 * (W + gap), 3]: the first ``num`` train scenes, each
+    followed by its colour-coded id map."""
+    cfg = ProceduralClevr.builder_configs[config]
+    tiles = []
+    for i in range(num):
+        ex = clevr_render.generate_example(
+            example_rng(cfg.seed, "train", i), cfg.width, cfg.height, cfg.min_objects,
+            cfg.max_objects, cfg.min_visible_pixels, cfg.supersample,
+        )
+        ids = ID_COLORS[np.where(ex["ids"] == 0, 0, (ex["ids"].astype(int) - 1) % 10 + 1)]
+        tiles += [ex["image"], ids]
+    h, w = cfg.height + gap, cfg.width + gap
+    rows = -(-num // cols)
+    sheet = np.full((rows * h - gap, 2 * cols * w - gap, 3), 255, np.uint8)
+    for k, tile in enumerate(tiles):
+        r, c = divmod(k, 2 * cols)
+        sheet[r * h : r * h + cfg.height, c * w : c * w + cfg.width] = tile
+    return sheet
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="procedural_clevr sample sheet")
+    parser.add_argument("--samples", type=Path, required=True, help="output PNG path")
+    parser.add_argument("--num", type=int, default=8)
+    parser.add_argument("--config", default="default")
+    args = parser.parse_args()
+    from PIL import Image
+
+    Image.fromarray(sample_sheet(args.num, config=args.config)).save(args.samples, optimize=True)
+    print(f"{args.samples}: {args.samples.stat().st_size / 1000:.0f} KB")
+
+
+if __name__ == "__main__":
+    main()
