@@ -6,7 +6,7 @@ is intersected with every object in one array batch; the nearest hit gives an ex
 Shading is Lambert plus Blinn-Phong, with a hard shadow from the key light (shadow rays against all
 objects), contact darkening on the floor, and for metal a cheap environment reflection (dark floor
 below the horizon, bright sky above). Pixels on id or colour edges are re-shaded with several rays
-(adaptive supersampling); a 320x240 scene takes about 50 ms on one CPU core.
+(adaptive supersampling); a 320x240 scene takes about 50-80 ms on one CPU core.
 
 Class orders follow TFDS ``clevr``: color, material, shape and size indices index the lists below.
 """
@@ -177,7 +177,6 @@ def _hit_box(o: np.ndarray, d: np.ndarray, s: float) -> np.ndarray:
 
 
 def _hit_cylinder(o: np.ndarray, d: np.ndarray, r: float) -> np.ndarray:
-    o, d = np.broadcast_to(o, d.shape), d
     a = d[:, 0] ** 2 + d[:, 1] ** 2
     b = o[:, 0] * d[:, 0] + o[:, 1] * d[:, 1]
     disc = b * b - a * (o[:, 0] ** 2 + o[:, 1] ** 2 - r * r)
