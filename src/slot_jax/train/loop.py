@@ -73,6 +73,18 @@ def _check_finite(history: list[dict], config, last_saved: int | None, step: int
     logging.warning("Skipped %d non-finite updates (steps %s).", len(bad), bad[:10])
 
 
+def _periodic_eval(evaluator, params, key, workdir: str, step: int) -> None:
+    from slot_jax.evaluate import summary_line, write_results
+
+    summary, _ = evaluator(params, key)
+    if jax.process_index() == 0:
+        write_results(workdir, step, summary)
+        eval_logger = Logger(workdir, "eval")
+        eval_logger.scalars(step, {k: v["mean"] for k, v in summary.items()})
+        eval_logger.close()
+    logging.info("%s", summary_line(step, summary))
+
+
 def train(
     config: ml_collections.ConfigDict,
     workdir: str,
@@ -111,6 +123,11 @@ def train(
     )
     logger = Logger(workdir, "train", enabled=lead)
     logger.start(start)
+    evaluator = None
+    if config.get("eval_every", 0):
+        from slot_jax.evaluate import make_evaluator  # imports this package
+
+        evaluator = make_evaluator(config, model, par)
     history: list[dict] = []
     total = config.num_train_steps
     hooks = config.get("image_log_every", 0)
@@ -137,6 +154,8 @@ def train(
             if hooks and (step % hooks == 0 or stop) and lead:
                 params = par.unreplicate(state).params
                 log_images(logger, model, params, host_batch["image"], base_key, step)
+            if evaluator and (step % config.eval_every == 0 or step == total):
+                _periodic_eval(evaluator, par.unreplicate(state).params, base_key, workdir, step)
             if step % config.checkpoint_every == 0 or stop:
                 _check_finite(jax.device_get(history), config, last_saved, step)
                 checkpoint.save(manager, step, par.unreplicate(state))

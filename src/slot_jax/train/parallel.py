@@ -12,7 +12,6 @@ from collections.abc import Callable
 from typing import Any
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 from jax.sharding import AxisType, NamedSharding
 from jax.sharding import PartitionSpec as P
@@ -52,7 +51,8 @@ class DataParallel:
         """Places a host/single-device pytree on every device."""
         if self.mode == "pmap":
             n = len(self.local_devices)
-            return jax.tree.map(lambda x: jnp.stack([x] * n), tree)
+            # Via host memory: inputs may carry another sharding (e.g. restored checkpoints).
+            return jax.tree.map(lambda x: np.stack([np.asarray(x)] * n), tree)
         return jax.device_put(tree, self.replicated)
 
     def unreplicate(self, tree: Any) -> Any:
@@ -84,6 +84,12 @@ class DataParallel:
             out_shardings=self.replicated,
             donate_argnums=donate,
         )
+
+    def gather(self, tree: Any) -> Any:
+        """Per-example outputs as one ``[B, ...]`` array per leaf (pmap returns ``[n, b, ...]``)."""
+        if self.mode == "pmap":
+            return jax.tree.map(lambda x: x.reshape(-1, *x.shape[2:]), tree)
+        return tree
 
     def first(self, metrics: Any) -> Any:
         """Metrics as computed once (pmap returns one copy per device)."""
