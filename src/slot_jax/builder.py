@@ -11,6 +11,7 @@ import ml_collections
 from slot_jax.autoencoder import SlotAutoencoder
 from slot_jax.decoder import SpatialBroadcastDecoder
 from slot_jax.encoder import CNNEncoder
+from slot_jax.set_prediction import NUM_PROPERTIES, SetPredictionModel
 from slot_jax.slot_attention import SlotAttention
 from slot_jax.slot_init import SLOT_INITIALISERS
 
@@ -60,6 +61,15 @@ def sprites_model_config(
     return cfg
 
 
+def set_prediction_model_config(num_slots: int = 10) -> ml_collections.ConfigDict:
+    """The paper's CLEVR set-prediction model: 128x128, encoder strides (1, 2, 2, 1), 19-d head."""
+    cfg = _common(num_slots, (128, 128), 64)
+    cfg.architecture = "set_prediction"
+    cfg.encoder.strides = (1, 2, 2, 1)
+    cfg.head = ml_collections.ConfigDict(dict(features=(64, NUM_PROPERTIES)))
+    return cfg
+
+
 def build_slot_attention(cfg: ml_collections.ConfigDict, dtype) -> SlotAttention:
     sa = cfg.slot_attention
     return SlotAttention(
@@ -98,9 +108,15 @@ def build_model(cfg: ml_collections.ConfigDict, dtype: str = "float32") -> nn.Mo
     the composited reconstruction stay float32.
     """
     dtype = resolve_dtype(dtype)
+    if cfg.architecture == "set_prediction":
+        return SetPredictionModel(
+            encoder=build_encoder(cfg, dtype), slot_init=build_slot_init(cfg),
+            slot_attention=build_slot_attention(cfg, dtype), head_features=tuple(cfg.head.features),
+        )
     if cfg.architecture != "autoencoder":
         raise ValueError(
-            f"Unknown config.model.architecture={cfg.architecture!r}; choose 'autoencoder'."
+            f"Unknown config.model.architecture={cfg.architecture!r}; "
+            "choose 'autoencoder' or 'set_prediction'."
         )
     dec = cfg.decoder
     decoder = SpatialBroadcastDecoder(
