@@ -126,6 +126,7 @@ def eval_iterator(
         n = len(batch["image"])
         mask = np.arange(local) < n
         if n < local:
-            batch = {k: np.concatenate([v, np.zeros((local - n, *v.shape[1:]), v.dtype)]) for k, v in batch.items()}
+            batch = {k: np.concatenate([v, np.zeros((local - n, *v.shape[1:]), v.dtype)])
+                     for k, v in batch.items()}
         batch["padding_mask"] = mask
         yield batch

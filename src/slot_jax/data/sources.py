@@ -22,6 +22,13 @@ def make_builder(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
     spec = get_spec(cfg.name)
     builder_name, config_name = split_name(cfg.name)
     sizes = {k: cfg.get(k) for k in ("num_train", "num_eval") if cfg.get(k)}
+    if spec.manual and sizes.get("num_eval"):  # hold out another number of records
+        from slot_jax.data.multi_object import holdout_config
+
+        cls = tfds.builder_cls(builder_name)
+        config_name = config_name or cls.BUILDER_CONFIGS[0].name
+        config = holdout_config(cls, config_name, sizes["num_eval"])
+        return tfds.builder(builder_name, config=config, data_dir=data_dir(cfg))
     if spec.procedural and sizes:
         from slot_jax.data.procedural.base import sized_config
 
