@@ -30,7 +30,6 @@ def prepare_dataset(
 ):
     """Prepares ``name`` and returns its TFDS builder (see :func:`slot_jax.data.sources.prepare`)."""
     import ml_collections
-    import tensorflow_datasets as tfds
 
     from slot_jax.data import registry, sources
 
