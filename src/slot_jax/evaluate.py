@@ -23,16 +23,14 @@ from absl import logging
 from slot_jax.builder import build_model
 from slot_jax.data.pipeline import eval_iterator
 from slot_jax.data.registry import get_spec, split_name
-from slot_jax.metrics import segmentation_metrics
 from slot_jax.train import checkpoint
 from slot_jax.train.images import log_images
 from slot_jax.train.logger import Logger
 from slot_jax.train.parallel import DataParallel
-from slot_jax.train.step import forward
+from slot_jax.train.tasks import eval_outputs, summarize
 from slot_jax.train.validate import validate_config
 from slot_jax.visualize import save_png
 
-SEGMENTATION_KEYS = ("fg_ari", "ari", "mbo", "miou")
 EVAL_KEY_SALT = 0x5EED
 
 
@@ -44,40 +42,15 @@ def _num_true_ids(config: ml_collections.ConfigDict) -> int:
 
 
 def make_eval_step(model: nn.Module, config: ml_collections.ConfigDict, axis_name: str | None):
-    """``eval_step(params, batch, rng) -> per-image metrics [b]`` (plus the padding mask)."""
-    has_ids = get_spec(config.data.name).has_ids
-    num_true = _num_true_ids(config)
+    """``eval_step(params, batch, rng) -> per-image outputs [b, ...]`` plus the padding mask."""
+    arch = config.model.architecture
+    num_true = _num_true_ids(config) if get_spec(config.data.name).has_ids else None
+    outputs = eval_outputs(arch, num_true)
 
     def eval_step(params: Any, batch: dict, rng: jax.Array) -> dict[str, jnp.ndarray]:
-        image = batch["image"]
-        out = forward(model, params, image, rng, axis_name)
-        err = (out["recon"].astype(jnp.float32) - image.astype(jnp.float32)) ** 2
-        metrics = {"mse": jnp.mean(err, axis=(1, 2, 3)), "padding_mask": batch["padding_mask"]}
-        if has_ids:
-            seg = segmentation_metrics(batch["ids"], out["masks"], num_true=num_true)
-            metrics.update({k: seg[k] for k in (*SEGMENTATION_KEYS, "num_objects")})
-        return metrics
+        return {**outputs(model, params, batch, rng, axis_name), "padding_mask": batch["padding_mask"]}
 
     return eval_step
-
-
-def summarize(per_image: dict[str, np.ndarray]) -> dict[str, dict[str, float]]:
-    """Mean, standard error and count of each metric over the valid (unpadded) images.
-
-    mBO and mIoU average over images that hold at least one object.
-    """
-    valid = per_image["padding_mask"].astype(bool)
-    has_objects = valid & (per_image.get("num_objects", np.ones_like(valid)) > 0)
-    out = {}
-    for key, values in per_image.items():
-        if key in ("padding_mask", "num_objects"):
-            continue
-        keep = has_objects if key in ("mbo", "miou") else valid
-        v = np.asarray(values, np.float64)[keep]
-        n = int(v.size)
-        sem = float(v.std(ddof=1) / np.sqrt(n)) if n > 1 else 0.0
-        out[key] = {"mean": float(v.mean()) if n else float("nan"), "sem": sem, "num_images": n}
-    return out
 
 
 def make_evaluator(
@@ -147,11 +120,11 @@ def evaluate(
     step, key = int(state.step), state.key
     summary, first = make_evaluator(config, model, par)(state.params, key)
     path = write_results(workdir, step, summary)
-    lead = jax.process_index() == 0
-    if lead:
+    if jax.process_index() == 0:
         logger = Logger(workdir, "eval")
-        grid = log_images(logger, model, state.params, first["image"], key, step)
-        save_png(grid, os.path.join(workdir, "eval", f"slots_{step}.png"))
+        if config.model.architecture == "autoencoder":
+            grid = log_images(logger, model, state.params, first["image"], key, step)
+            save_png(grid, os.path.join(workdir, "eval", f"slots_{step}.png"))
         logger.scalars(step, {k: v["mean"] for k, v in summary.items()})
         logger.close()
     line = summary_line(step, summary)

@@ -4,6 +4,8 @@ Batches are dicts of numpy arrays, per process:
 
 * ``image`` float32 ``[b, H, W, 3]`` in [-1, 1];
 * ``ids`` int32 ``[b, H, W]`` (0 = background) where the dataset has masks;
+* ``targets`` float32 ``[b, max_set_size, 19]`` with ``config.data.targets = "set_prediction"``
+  (see :mod:`slot_jax.data.targets`);
 * ``padding_mask`` bool ``[b]`` (evaluation only): False marks padding in the last batch.
 
 ``b`` is the global batch size divided by ``jax.process_count()``; each process reads its own shard.
@@ -26,6 +28,7 @@ import tensorflow_datasets as tfds
 from slot_jax.data.preprocess import crop_resize_ids, crop_resize_scale
 from slot_jax.data.registry import DatasetSpec, get_spec
 from slot_jax.data.sources import prepare
+from slot_jax.data.targets import set_prediction_targets
 
 Batch = dict[str, np.ndarray]
 _EPOCH_SEED_STRIDE = 1_000_003
@@ -52,11 +55,19 @@ def _split(builder: tfds.core.DatasetBuilder, split: str) -> str:
 
 def _preprocess_fn(spec: DatasetSpec, cfg: ml_collections.ConfigDict):
     size = tuple(cfg.image_size)
+    crop = spec.crop if cfg.get("crop", True) else None
+    targets = cfg.get("targets")
+    if targets not in (None, "set_prediction"):
+        raise ValueError(f"Unknown config.data.targets={targets!r}; choose None or 'set_prediction'.")
+    if targets and not spec.has_properties:
+        raise ValueError(f"Dataset {cfg.name!r} has no object properties for set prediction.")
 
     def fn(example: dict) -> dict:
-        out = {"image": crop_resize_scale(example["image"], spec.crop, size)}
+        out = {"image": crop_resize_scale(example["image"], crop, size)}
         if spec.has_ids:
-            out["ids"] = crop_resize_ids(example["ids"], spec.crop, size)
+            out["ids"] = crop_resize_ids(example["ids"], crop, size)
+        if targets:
+            out["targets"] = set_prediction_targets(example["objects"], cfg.max_set_size)
         return out
 
     return fn

@@ -61,6 +61,7 @@ class DatasetSpec:
       manual: read from files the user downloads into the TFDS ``manual_dir``.
       crop: ``(y0, y1, x0, x1)`` applied before resizing, or None.
       has_ids: the canonical example has an ``ids`` map (segmentation metrics are possible).
+      has_properties: the objects carry CLEVR's properties (set prediction is possible).
       count_objects: number of objects in a canonical example (for ``config.data.max_objects``).
       max_objects: the most objects an image holds, per TFDS config (key "" is the default).
     """
@@ -73,6 +74,7 @@ class DatasetSpec:
     manual: bool = False
     crop: tuple[int, int, int, int] | None = None
     has_ids: bool = True
+    has_properties: bool = False
     count_objects: Callable[[dict], tf.Tensor] = _count_by_ids
     max_objects: dict[str, int] = dataclasses.field(default_factory=dict)
 
@@ -93,7 +95,7 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             "procedural_clevr", _procedural_canonical, procedural=True, crop=CLEVR_CROP,
-            count_objects=_count_by_coords, max_objects={"": 10, "clevr6": 6},
+            count_objects=_count_by_coords, max_objects={"": 10, "clevr6": 6}, has_properties=True,
         ),
         DatasetSpec(
             "multi_dsprites", _multi_object_canonical, manual=True,
@@ -108,6 +110,7 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec(
             "clevr", _clevr_canonical, train_split="train[512:]", eval_split="validation",
             crop=CLEVR_CROP, has_ids=False, count_objects=_count_by_coords, max_objects={"": 10},
+            has_properties=True,
         ),
     ]
 }

@@ -21,6 +21,7 @@ from slot_jax.train.optim import make_optimizer, make_schedule
 from slot_jax.train.parallel import DataParallel
 from slot_jax.train.state import TrainState, create_state
 from slot_jax.train.step import make_train_step
+from slot_jax.train.tasks import LOSSES
 from slot_jax.train.summary import parameter_overview, save_config
 from slot_jax.train.validate import validate_config
 
@@ -116,7 +117,8 @@ def train(
     base_key = jax.random.wrap_key_data(np.asarray(jax.device_get(state.rng)))  # not donated
     state = par.replicate(state)
     step_fn = par.compile(
-        make_train_step(model, optimizer, schedule, par.axis_name), donate_state=True
+        make_train_step(model, optimizer, schedule, par.axis_name, LOSSES[config.model.architecture]),
+        donate_state=True,
     )
     batches = train_iterator(
         config.data, global_batch_size=config.batch_size, seed=config.seed, start_step=start
@@ -130,7 +132,7 @@ def train(
         evaluator = make_evaluator(config, model, par)
     history: list[dict] = []
     total = config.num_train_steps
-    hooks = config.get("image_log_every", 0)
+    hooks = config.get("image_log_every", 0) if config.model.architecture == "autoencoder" else 0
     with _Preemption() as preempt:
         step = start
         while step < total:

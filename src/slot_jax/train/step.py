@@ -45,32 +45,36 @@ def mse(recon: jnp.ndarray, image: jnp.ndarray) -> jnp.ndarray:
     return jnp.mean((recon.astype(jnp.float32) - image.astype(jnp.float32)) ** 2)
 
 
+def reconstruction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
+    """The object-discovery loss: MSE of the reconstruction of ``batch["image"]``."""
+    out = forward(model, params, batch["image"], rng, axis_name)
+    return mse(out["recon"], batch["image"])
+
+
 def make_train_step(
     model: nn.Module,
     optimizer: optax.GradientTransformation,
     schedule: optax.Schedule,
     axis_name: str | None = None,
+    loss: Callable[..., jnp.ndarray] = reconstruction_loss,
 ) -> Callable[[TrainState, Batch, jax.Array], tuple[TrainState, dict[str, jnp.ndarray]]]:
     """Builds ``train_step(state, batch, rng)``.
 
-    ``batch["image"]`` is ``[b, H, W, C]``; ``rng`` the step's key. With ``axis_name`` (pmap) the
+    ``batch["image"]`` is ``[b, H, W, C]``; ``rng`` the step's key; ``loss(model, params, batch,
+    rng, axis_name)`` the task's loss (see :mod:`slot_jax.train.tasks`). With ``axis_name`` (pmap) the
     loss and gradients are averaged over that axis. A non-finite loss or gradient leaves params and
     optimiser state unchanged (the step still counts) and reports ``finite = False``: the loop
     either stops (keeping the last good checkpoint) or goes on, per ``config.on_nonfinite``.
     """
 
     def train_step(state: TrainState, batch: Batch, rng: jax.Array):
-        image = batch["image"]
-
-        def loss_fn(params):
-            out = forward(model, params, image, rng, axis_name)
-            return mse(out["recon"], image)
-
-        loss, grads = jax.value_and_grad(loss_fn)(state.params)
+        value, grads = jax.value_and_grad(
+            lambda params: loss(model, params, batch, rng, axis_name)
+        )(state.params)
         if axis_name is not None:
-            loss, grads = jax.lax.pmean((loss, grads), axis_name)
+            value, grads = jax.lax.pmean((value, grads), axis_name)
         grad_norm = optax.tree.norm(grads)
-        finite = jnp.isfinite(loss) & jnp.isfinite(grad_norm)
+        finite = jnp.isfinite(value) & jnp.isfinite(grad_norm)
         updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
         params = optax.apply_updates(state.params, updates)
         keep = lambda new, old: jax.tree.map(lambda a, b: jnp.where(finite, a, b), new, old)  # noqa: E731
@@ -80,7 +84,7 @@ def make_train_step(
             opt_state=keep(opt_state, state.opt_state),
         )
         metrics = {
-            "loss": loss,
+            "loss": value,
             "grad_norm": grad_norm,
             "learning_rate": schedule(state.step),
             "finite": finite,

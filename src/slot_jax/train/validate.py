@@ -46,12 +46,29 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int | None =
             f"config.data.image_size={data_size} but config.model.image_size={model_size}; "
             "set both to the same size."
         )
+    set_prediction = config.model.architecture == "set_prediction"
+    if set_prediction:
+        if not spec.has_properties:
+            raise ConfigError(
+                f"Set prediction needs object properties; {config.data.name!r} has none "
+                "(use clevr or procedural_clevr)."
+            )
+        if config.data.get("targets") != "set_prediction":
+            raise ConfigError("Set prediction needs config.data.targets='set_prediction'.")
     k = config.model.num_slots
     most = spec.most_objects(split_name(config.data.name)[1])
     if config.data.get("max_objects"):
         most = min(most or config.data.max_objects, config.data.max_objects)
-    if k < 1 or (most is not None and k < most + 1):
+    # Object discovery also needs a slot for the background.
+    need = (most or 0) + (0 if set_prediction else 1)
+    if k < max(need, 1):
+        what = "objects" if set_prediction else "objects plus background"
         raise ConfigError(
             f"config.model.num_slots={k} is too few for {config.data.name!r}, whose images hold up "
-            f"to {most} objects plus background; use num_slots >= {(most or 0) + 1}."
+            f"to {most} {what}; use num_slots >= {need}."
+        )
+    if set_prediction and config.data.max_set_size > k:
+        raise ConfigError(
+            f"config.data.max_set_size={config.data.max_set_size} exceeds "
+            f"config.model.num_slots={k}; every target needs a slot."
         )
