@@ -1,4 +1,4 @@
-"""Set prediction end to end: targets from procedural CLEVR scenes, the jitted matched loss, AP in JSON."""
+"""Set prediction end to end: procedural CLEVR targets, the jitted matched loss, AP in the JSON."""
 
 import json
 import os

@@ -21,8 +21,8 @@ from slot_jax.train.optim import make_optimizer, make_schedule
 from slot_jax.train.parallel import DataParallel
 from slot_jax.train.state import TrainState, create_state
 from slot_jax.train.step import make_train_step
-from slot_jax.train.tasks import LOSSES
 from slot_jax.train.summary import parameter_overview, save_config
+from slot_jax.train.tasks import LOSSES
 from slot_jax.train.validate import validate_config
 
 
