@@ -24,12 +24,10 @@ a dict of per-entity tensors with leading axis ``E``, always including ``visibil
 from __future__ import annotations
 
 import dataclasses
-import inspect
 
 import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
-from etils import epath
 
 from slot_jax.data import multi_object_specs as specs
 
@@ -116,12 +114,6 @@ class _MultiObjectBuilder(tfds.core.GeneratorBasedBuilder, skip_registration=Tru
         "gs://multi-object-datasets/multi_dsprites/multi_dsprites_colored_on_grayscale.tfrecords "
         "<manual_dir>/`) into the manual_dir, directly or in a sub-folder named as in the bucket."
     )
-
-    @tfds.core.utils.classproperty
-    @classmethod
-    def code_path(cls) -> epath.Path:
-        """This module's file (TFDS' own lookup needs the optional ``importlib_resources``)."""
-        return epath.Path(inspect.getfile(cls))
 
     def _info(self) -> tfds.core.DatasetInfo:
         return tfds.core.DatasetInfo(

@@ -31,15 +31,12 @@ from __future__ import annotations
 
 import abc
 import dataclasses
-import inspect
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
 import tqdm
-from etils import epath
-from tensorflow_datasets.core import utils as tfds_utils
 
 SPLIT_IDS: dict[str, int] = {"train": 0, "test": 1}
 
@@ -115,13 +112,6 @@ class ProceduralBuilder(tfds.core.GeneratorBasedBuilder):
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.0.0": "Initial release."}
     BUILDER_CONFIGS: ClassVar[list[ProceduralConfig]] = []
-
-    @tfds_utils.classproperty
-    @classmethod
-    def code_path(cls) -> epath.Path:
-        """The file defining the builder (TFDS' default lookup needs ``importlib_resources``, which
-        TFDS 4.9.10 only installs on Python < 3.9; the result is the same file)."""
-        return epath.Path(inspect.getfile(cls))
 
     @abc.abstractmethod
     def _features(self) -> tfds.features.FeaturesDict:
