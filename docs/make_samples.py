@@ -18,16 +18,12 @@ import numpy as np
 from PIL import Image
 
 import slot_jax.data.procedural  # noqa: F401  (registers the builders)
+from slot_jax import visualize
 from slot_jax.data.procedural.base import ProceduralBuilder
 
 MAX_BYTES = 300_000
 GAP = 4
-# id 0 (background) is dark gray; ids 1.. cycle through well separated colours.
-ID_COLORS = np.array(
-    [(40, 40, 40), (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
-     (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212),
-     (0, 128, 128), (220, 190, 255), (170, 110, 40), (255, 250, 200), (128, 0, 0)], np.uint8,
-)
+BACKGROUND = 40  # id 0 is drawn dark gray
 
 
 def builder_classes(root: type = ProceduralBuilder) -> list[type[ProceduralBuilder]]:
@@ -41,9 +37,10 @@ def builder_classes(root: type = ProceduralBuilder) -> list[type[ProceduralBuild
 
 
 def colorize_ids(ids: np.ndarray) -> np.ndarray:
-    """int ``[H, W]`` ids -> uint8 ``[H, W, 3]``."""
-    idx = np.where(ids == 0, 0, (ids.astype(np.int64) - 1) % (len(ID_COLORS) - 1) + 1)
-    return ID_COLORS[idx]
+    """int ``[H, W]`` ids -> uint8 ``[H, W, 3]``: the library's palette, background dark gray."""
+    rgb = visualize.colorize_ids(ids, num_colors=max(int(ids.max()) + 1, 2))
+    rgb[ids == 0] = BACKGROUND
+    return rgb
 
 
 def _resize(a: np.ndarray, height: int, smooth: bool) -> np.ndarray:

@@ -71,6 +71,7 @@ def set_prediction_model_config(num_slots: int = 10) -> ml_collections.ConfigDic
 
 
 def build_slot_attention(cfg: ml_collections.ConfigDict, dtype) -> SlotAttention:
+    """``SlotAttention`` from ``cfg.slot_attention``."""
     sa = cfg.slot_attention
     return SlotAttention(
         num_iterations=sa.num_iterations, mlp_hidden_size=sa.mlp_hidden_size, epsilon=sa.epsilon,
@@ -79,6 +80,7 @@ def build_slot_attention(cfg: ml_collections.ConfigDict, dtype) -> SlotAttention
 
 
 def build_encoder(cfg: ml_collections.ConfigDict, dtype) -> CNNEncoder:
+    """``CNNEncoder`` from ``cfg.encoder`` (input channels ``cfg.num_channels``)."""
     enc = cfg.encoder
     return CNNEncoder(
         features=tuple(enc.features), kernel_size=enc.kernel_size, strides=tuple(enc.strides),
@@ -87,6 +89,7 @@ def build_encoder(cfg: ml_collections.ConfigDict, dtype) -> CNNEncoder:
 
 
 def build_slot_init(cfg: ml_collections.ConfigDict) -> nn.Module:
+    """The slot initialiser named by ``cfg.slot_init`` (``gaussian`` or ``learned_queries``)."""
     if cfg.slot_init not in SLOT_INITIALISERS:
         raise ValueError(
             f"Unknown config.model.slot_init={cfg.slot_init!r}; choose one of "
@@ -96,6 +99,7 @@ def build_slot_init(cfg: ml_collections.ConfigDict) -> nn.Module:
 
 
 def resolve_dtype(name: str):
+    """``"float32"``/``"bfloat16"`` -> the jnp dtype; a clear error otherwise."""
     if name not in DTYPES:
         raise ValueError(f"Unknown config.dtype={name!r}; choose one of {sorted(DTYPES)}.")
     return DTYPES[name]

@@ -55,6 +55,7 @@ class SpatialBroadcastDecoder(nn.Module):
 
     @property
     def output_size(self) -> tuple[int, int]:
+        """``(H, W)`` of the decoded images: ``broadcast_size * prod(strides)``."""
         up = math.prod(self.strides)
         return (self.broadcast_size[0] * up, self.broadcast_size[1] * up)
 

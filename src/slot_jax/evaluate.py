@@ -97,6 +97,7 @@ def write_results(workdir: str, step: int, summary: dict) -> str:
 
 
 def summary_line(step: int, summary: dict) -> str:
+    """One console line: each metric's mean ± standard error, and the image count."""
     parts = [f"{k} {v['mean']:.4f} ± {v['sem']:.4f}" for k, v in summary.items()]
     n = max(v["num_images"] for v in summary.values())
     return f"eval step {step} ({n} images): " + " | ".join(parts)

@@ -46,6 +46,7 @@ def _hide_accelerators_from_tensorflow() -> None:
 
 
 def main(argv: list[str]) -> None:
+    """Runs ``--mode`` for ``--config`` in ``--workdir``; config and data errors exit with one line."""
     if len(argv) > 1:
         raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
     _hide_accelerators_from_tensorflow()
@@ -96,6 +97,7 @@ def _quiet_libraries(record) -> bool:
 
 
 def run() -> None:
+    """The console entry point (``python -m slot_jax.main``)."""
     logging.set_verbosity(logging.INFO)
     logging.get_absl_handler().addFilter(_quiet_libraries)
     app.run(main, flags_parser=parse_flags)

@@ -65,6 +65,7 @@ class RecordSpec:
 
     @property
     def url(self) -> str:
+        """The ``gs://`` address of the published file."""
         return f"{BUCKET}/{self.directory}/{self.file_name}"
 
 

@@ -48,6 +48,7 @@ def prepare_dataset(
 
 
 def main(argv: list[str]) -> None:
+    """Prepares ``--dataset`` and prints its splits; errors exit with one line."""
     del argv
     try:
         builder = prepare_dataset(

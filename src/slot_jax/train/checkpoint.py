@@ -15,6 +15,7 @@ import orbax.checkpoint as ocp
 
 
 def checkpoint_dir(workdir: str) -> str:
+    """``<workdir>/checkpoints`` as an absolute path."""
     return os.path.join(os.path.abspath(workdir), "checkpoints")
 
 

@@ -26,6 +26,7 @@ class Logger:
         self._last_time, self._last_step = time.time(), step
 
     def scalars(self, step: int, values: dict[str, float]) -> None:
+        """Writes each ``name: value`` at ``step``."""
         if self.enabled:
             for k, v in values.items():
                 self.writer.add_scalar(k, float(v), step)
@@ -51,9 +52,11 @@ class Logger:
         return rate
 
     def flush(self) -> None:
+        """Flushes pending events to disk."""
         if self.enabled:
             self.writer.flush()
 
     def close(self) -> None:
+        """Flushes and closes the event file."""
         if self.enabled:
             self.writer.close()

@@ -45,6 +45,7 @@ class DataParallel:
 
     @property
     def axis_name(self) -> str | None:
+        """The collective axis name under ``pmap``; None under mesh sharding."""
         return AXIS if self.mode == "pmap" else None
 
     def replicate(self, tree: Any) -> Any:

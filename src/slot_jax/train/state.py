@@ -25,10 +25,12 @@ class TrainState:
 
     @property
     def key(self) -> jax.Array:
+        """The run's base PRNG key (typed)."""
         return jax.random.wrap_key_data(self.rng)
 
 
 def create_state(params: Any, optimizer: optax.GradientTransformation, rng: jax.Array) -> TrainState:
+    """A step-0 state: ``params``, a fresh optimiser state and the base key ``rng``."""
     return TrainState(
         step=jnp.zeros((), jnp.int32),
         params=params,

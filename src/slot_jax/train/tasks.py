@@ -26,6 +26,7 @@ SEGMENTATION_KEYS = ("fg_ari", "ari", "mbo", "miou", "num_objects")
 
 
 def set_prediction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
+    """The set-prediction loss of ``batch["targets"]`` (Hungarian-matched Huber)."""
     out = forward(model, params, batch["image"], rng, axis_name)
     return hungarian_huber_loss(out["predictions"], batch["targets"])
 
@@ -92,6 +93,7 @@ def summarize(per_image: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
 
 
 def eval_outputs(architecture: str, num_true: int | None) -> Callable:
+    """The per-image evaluation function of ``architecture``."""
     if architecture == "set_prediction":
         return set_prediction_outputs
     return autoencoder_outputs(num_true)

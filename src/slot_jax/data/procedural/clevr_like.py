@@ -14,16 +14,12 @@ plus ``visible_pixels``.
 Preparing takes about 60 ms per example on one CPU core (measured: 1000 examples in 59 s, 16 MB;
 the default 2000 + 200 examples in about 2-3 minutes).
 
-Write a sample sheet (8 scenes and their id maps)::
-
-    python -m slot_jax.data.procedural.clevr_like --samples docs/samples_procedural_clevr.png
+Sample sheets of both configs: ``python docs/make_samples.py --only procedural_clevr``.
 """
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
-from pathlib import Path
 
 import numpy as np
 import tensorflow_datasets as tfds
@@ -33,7 +29,6 @@ from slot_jax.data.procedural.base import (
     ProceduralBuilder,
     ProceduralConfig,
     canonical_features,
-    example_rng,
 )
 
 
@@ -57,7 +52,7 @@ class ClevrConfig(ProceduralConfig):
     supersample: int = 3
 
 
-class ProceduralClevr(ProceduralBuilder, skip_registration=__name__ == "__main__"):
+class ProceduralClevr(ProceduralBuilder):
     """CLEVR-like scenes (spheres, cubes, cylinders on a gray floor), ray-cast offline in numpy.
 
     (Run as a script, the module is imported twice; the second copy skips TFDS registration.)
@@ -81,51 +76,8 @@ class ProceduralClevr(ProceduralBuilder, skip_registration=__name__ == "__main__
         })
 
     def generate(self, rng: np.random.Generator, config: ClevrConfig) -> dict:
+        """One ray-cast scene (see :func:`clevr_render.generate_example`)."""
         return clevr_render.generate_example(
             rng, config.width, config.height, config.min_objects, config.max_objects,
             config.min_visible_pixels, config.supersample,
         )
-
-
-# id 0 (background) dark gray; ids 1.. well separated colours.
-ID_COLORS = np.array(
-    [(40, 40, 40), (230, 25, 75), (60, 180, 75), (255, 225, 25), (0, 130, 200), (245, 130, 48),
-     (145, 30, 180), (70, 240, 240), (240, 50, 230), (210, 245, 60), (250, 190, 212)], np.uint8,
-)
-
-
-def sample_sheet(num: int = 8, cols: int = 2, config: str = "default", gap: int = 4) -> np.ndarray:
-    """uint8 [rows * (H + gap), cols * 2 * (W + gap), 3]: the first ``num`` train scenes, each
-    followed by its colour-coded id map."""
-    cfg = ProceduralClevr.builder_configs[config]
-    tiles = []
-    for i in range(num):
-        ex = clevr_render.generate_example(
-            example_rng(cfg.seed, "train", i), cfg.width, cfg.height, cfg.min_objects,
-            cfg.max_objects, cfg.min_visible_pixels, cfg.supersample,
-        )
-        ids = ID_COLORS[np.where(ex["ids"] == 0, 0, (ex["ids"].astype(int) - 1) % 10 + 1)]
-        tiles += [ex["image"], ids]
-    h, w = cfg.height + gap, cfg.width + gap
-    rows = -(-num // cols)
-    sheet = np.full((rows * h - gap, 2 * cols * w - gap, 3), 255, np.uint8)
-    for k, tile in enumerate(tiles):
-        r, c = divmod(k, 2 * cols)
-        sheet[r * h : r * h + cfg.height, c * w : c * w + cfg.width] = tile
-    return sheet
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description="procedural_clevr sample sheet")
-    parser.add_argument("--samples", type=Path, required=True, help="output PNG path")
-    parser.add_argument("--num", type=int, default=8)
-    parser.add_argument("--config", default="default")
-    args = parser.parse_args()
-    from PIL import Image
-
-    Image.fromarray(sample_sheet(args.num, config=args.config)).save(args.samples, optimize=True)
-    print(f"{args.samples}: {args.samples.stat().st_size / 1000:.0f} KB")
-
-
-if __name__ == "__main__":
-    main()

@@ -63,6 +63,7 @@ class Scene:
 
     @property
     def num_objects(self) -> int:
+        """N, the number of objects in the scene."""
         return int(self.shape.shape[0])
 
 

@@ -206,4 +206,5 @@ class ProceduralMultiDsprites(ProceduralBuilder):
         })
 
     def generate(self, rng: np.random.Generator, config: SpritesConfig) -> dict:
+        """One sprites scene (see :func:`generate_sprites`)."""
         return generate_sprites(rng, config)

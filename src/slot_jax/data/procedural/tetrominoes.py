@@ -185,4 +185,5 @@ class ProceduralTetrominoes(ProceduralBuilder):
         })
 
     def generate(self, rng: np.random.Generator, config: TetrominoesConfig) -> dict:
+        """One Tetrominoes scene (see :func:`generate_tetrominoes`)."""
         return generate_tetrominoes(rng, config)
