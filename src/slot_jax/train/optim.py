@@ -25,7 +25,7 @@ def paper_schedule(
 
 
 def make_schedule(config: ml_collections.ConfigDict) -> optax.Schedule:
-    """The paper schedule from ``config.learning_rate``, ``warmup_steps``, ``decay_steps``, ``decay_rate``."""
+    """The paper schedule from ``config.{learning_rate,warmup_steps,decay_steps,decay_rate}``."""
     return paper_schedule(
         config.learning_rate, config.warmup_steps, config.decay_steps, config.decay_rate
     )
