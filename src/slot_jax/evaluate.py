@@ -23,7 +23,7 @@ from absl import logging
 from slot_jax.builder import build_model
 from slot_jax.data.pipeline import eval_iterator
 from slot_jax.data.registry import get_spec, split_name
-from slot_jax.train import checkpoint
+from slot_jax.train import abstract_state, checkpoint
 from slot_jax.train.images import log_images
 from slot_jax.train.logger import Logger
 from slot_jax.train.parallel import DataParallel
@@ -79,13 +79,6 @@ def make_evaluator(
     return run
 
 
-def _abstract_state(config, model):
-    from slot_jax.train.loop import init_state
-    from slot_jax.train.optim import make_optimizer
-
-    return jax.eval_shape(lambda: init_state(config, model, make_optimizer(config)))
-
-
 def write_results(workdir: str, step: int, summary: dict) -> str:
     """Writes ``<workdir>/eval/metrics_<step>.json`` atomically; returns its path."""
     path = os.path.join(workdir, "eval", f"metrics_{step}.json")
@@ -116,7 +109,7 @@ def evaluate(
     par = DataParallel(config.parallelism)
     model = build_model(config.model, config.dtype)
     manager = checkpoint.make_manager(workdir, config.keep_checkpoints, read_only=True)
-    state = checkpoint.restore(manager, _abstract_state(config, model), checkpoint_step)
+    state = checkpoint.restore(manager, abstract_state(config, model), checkpoint_step)
     manager.close()
     step, key = int(state.step), state.key
     summary, first = make_evaluator(config, model, par)(state.params, key)

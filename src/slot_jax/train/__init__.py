@@ -1,6 +1,6 @@
 """Training: optimiser, state, the pure train step, data parallelism, checkpoints and the loop."""
 
-from slot_jax.train.loop import NonFiniteLossError, train
+from slot_jax.train.loop import NonFiniteLossError, abstract_state, init_state, train
 from slot_jax.train.optim import make_optimizer, paper_schedule
 from slot_jax.train.state import TrainState
 from slot_jax.train.step import make_train_step
@@ -10,6 +10,8 @@ __all__ = [
     "ConfigError",
     "NonFiniteLossError",
     "TrainState",
+    "abstract_state",
+    "init_state",
     "make_optimizer",
     "make_train_step",
     "paper_schedule",

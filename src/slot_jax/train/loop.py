@@ -61,6 +61,11 @@ def init_state(config: ml_collections.ConfigDict, model, optimizer) -> TrainStat
     return create_state(params, optimizer, run_key)
 
 
+def abstract_state(config: ml_collections.ConfigDict, model) -> TrainState:
+    """Shapes and dtypes of the state of ``config`` (no compute): the target for restoring."""
+    return jax.eval_shape(lambda: init_state(config, model, make_optimizer(config)))
+
+
 def _check_finite(history: list[dict], config, last_saved: int | None, step: int) -> None:
     bad = [int(m["step"]) for m in history if not bool(m["finite"])]
     if not bad:
