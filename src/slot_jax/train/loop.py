@@ -45,7 +45,7 @@ class _Preemption:
         return self
 
     def _handle(self, signum, frame):
-        logging.warning("SIGTERM received: saving a checkpoint at the current step, then exiting.")
+        logging.warning("SIGTERM received: stopping after the current step and saving it.")
         self.requested = True
 
     def __exit__(self, *exc):
@@ -100,8 +100,14 @@ def train(
     """Trains ``config`` in ``workdir``, resuming from its latest checkpoint; returns the state.
 
     ``step_callback(step)`` runs after each step on the host (tests use it to send signals).
-    ``devices`` restricts data parallelism to a subset (default: all devices).
+    ``devices`` restricts data parallelism to a subset (default: all devices). SIGTERM at any time
+    (set-up included) ends the run cleanly, saving the step reached if it has not been saved.
     """
+    with _Preemption() as preempt:
+        return _train(config, workdir, preempt, step_callback, devices)
+
+
+def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> TrainState:
     validate_config(config, len(devices) if devices else None)
     os.makedirs(workdir, exist_ok=True)
     lead = jax.process_index() == 0
@@ -138,38 +144,37 @@ def train(
     history: list[dict] = []
     total = config.num_train_steps
     hooks = config.get("image_log_every", 0) if config.model.architecture == "autoencoder" else 0
-    with _Preemption() as preempt:
-        step = start
-        while step < total:
-            host_batch = next(batches)
-            state, metrics = step_fn(
-                state, par.shard_batch(host_batch), jax.random.fold_in(base_key, step)
-            )
-            step += 1
-            history.append(dict(par.first(metrics), step=step))
-            if step_callback is not None:
-                step_callback(step)
-            stop = preempt.requested or step == total
-            if step % config.log_every == 0 or stop:
-                host = jax.device_get(history)
-                _check_finite(host, config, last_saved, step)
-                means = {k: float(np.mean([m[k] for m in host])) for k in host[0]
-                         if k not in ("finite", "step")}
-                means["steps_per_s"] = logger.progress(step, total, means["loss"])
-                logger.scalars(step, means)
-                history = []
-            if hooks and (step % hooks == 0 or stop) and lead:
-                params = par.unreplicate(state).params
-                log_images(logger, model, params, host_batch["image"], base_key, step)
-            if evaluator and (step % config.eval_every == 0 or step == total):
-                _periodic_eval(evaluator, par.unreplicate(state).params, base_key, workdir, step)
-            if step % config.checkpoint_every == 0 or stop:
-                _check_finite(jax.device_get(history), config, last_saved, step)
-                checkpoint.save(manager, step, par.unreplicate(state))
-                last_saved = step
-            if preempt.requested:
-                logging.warning("Saved step %d after SIGTERM; exiting.", step)
-                break
+    step = start
+    while step < total and not preempt.requested:
+        host_batch = next(batches)
+        state, metrics = step_fn(
+            state, par.shard_batch(host_batch), jax.random.fold_in(base_key, step)
+        )
+        step += 1
+        history.append(dict(par.first(metrics), step=step))
+        if step_callback is not None:
+            step_callback(step)
+        stop = preempt.requested or step == total
+        if step % config.log_every == 0 or stop:
+            host = jax.device_get(history)
+            _check_finite(host, config, last_saved, step)
+            means = {k: float(np.mean([m[k] for m in host])) for k in host[0]
+                     if k not in ("finite", "step")}
+            means["steps_per_s"] = logger.progress(step, total, means["loss"])
+            logger.scalars(step, means)
+            history = []
+        if hooks and (step % hooks == 0 or step == total) and lead:  # not on SIGTERM: be quick
+            params = par.unreplicate(state).params
+            log_images(logger, model, params, host_batch["image"], base_key, step)
+        if evaluator and (step % config.eval_every == 0 or step == total):
+            _periodic_eval(evaluator, par.unreplicate(state).params, base_key, workdir, step)
+        if step % config.checkpoint_every == 0 or stop:
+            _check_finite(jax.device_get(history), config, last_saved, step)
+            checkpoint.save(manager, step, par.unreplicate(state))
+            last_saved = step
+        if preempt.requested:
+            logging.warning("Saved step %d after SIGTERM; exiting.", step)
+            break
     manager.wait_until_finished()
     manager.close()
     logger.close()
