@@ -152,10 +152,12 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> Tra
         )
         step += 1
         history.append(dict(par.first(metrics), step=step))
+        if len(history) > 1:  # at most two steps in flight: SIGTERM is handled within a step
+            jax.block_until_ready(history[-2]["loss"])
         if step_callback is not None:
             step_callback(step)
         stop = preempt.requested or step == total
-        if step % config.log_every == 0 or stop:
+        if step % config.log_every == 0 or stop or step == start + 1:  # first: compiled, running
             host = jax.device_get(history)
             _check_finite(host, config, last_saved, step)
             means = {k: float(np.mean([m[k] for m in host])) for k in host[0]
