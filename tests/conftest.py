@@ -37,6 +37,19 @@ def tiny_clevr_config(num_slots: int = 3):
     return cfg
 
 
+def tiny_set_prediction_config(num_slots: int = 3):
+    """Set-prediction model (encoder strides 1, 2; 19-d head), shrunk to 16x16."""
+    cfg = slot_jax.set_prediction_model_config(num_slots)
+    cfg.image_size = (16, 16)
+    cfg.slot_size = 16
+    cfg.slot_attention.mlp_hidden_size = 16
+    cfg.encoder.features = (8, 8)
+    cfg.encoder.strides = (1, 2)
+    cfg.encoder.mlp_features = (16, 16)
+    cfg.head.features = (16, cfg.head.features[-1])
+    return cfg
+
+
 def tiny_sprites_config(num_slots: int = 3):
     """Sprites architecture (full-resolution broadcast, stride-1 convs), shrunk to 12x12."""
     cfg = slot_jax.sprites_model_config(num_slots, (12, 12))

@@ -7,6 +7,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 import tensorflow as tf
+from conftest import tiny_set_prediction_config
 
 import slot_jax
 from slot_jax.builder import set_prediction_model_config
@@ -83,18 +84,6 @@ def test_loss_gradient_is_that_of_the_matched_pairs():
 
 
 # ---------------------------------------------------------------------------------------- model
-
-
-def tiny_set_prediction_config():
-    cfg = set_prediction_model_config(num_slots=3)
-    cfg.image_size = (16, 16)
-    cfg.slot_size = 16
-    cfg.slot_attention.mlp_hidden_size = 16
-    cfg.encoder.features = (8, 8)
-    cfg.encoder.strides = (1, 2)
-    cfg.encoder.mlp_features = (16, 16)
-    cfg.head.features = (16, NUM_PROPERTIES)
-    return cfg
 
 
 def test_model_outputs_and_gradients_reach_every_parameter():

@@ -6,9 +6,8 @@ import os
 import jax
 import numpy as np
 import pytest
-from conftest import tiny_train_config
+from conftest import tiny_set_prediction_config, tiny_train_config
 
-from slot_jax.builder import set_prediction_model_config
 from slot_jax.train import train
 from slot_jax.train.validate import ConfigError, validate_config
 
@@ -19,15 +18,7 @@ def _config(tfds_dir, **overrides):
     config.data.num_train, config.data.num_eval = 4, 3
     config.data.crop = False
     config.data.targets = "set_prediction"
-    model = set_prediction_model_config(num_slots=10)
-    model.image_size = (16, 16)
-    model.slot_size = 16
-    model.slot_attention.mlp_hidden_size = 16
-    model.encoder.features = (8, 8)
-    model.encoder.strides = (1, 2)
-    model.encoder.mlp_features = (16, 16)
-    model.head.features = (16, 19)
-    config.model = model
+    config.model = tiny_set_prediction_config(num_slots=10)
     return config
 
 
