@@ -84,17 +84,23 @@ def tfds_dir(tmp_path_factory):
     return str(tmp_path_factory.mktemp("tfds"))
 
 
-def tiny_train_config(data_dir: str, **overrides):
-    """configs/debug.py shrunk further: 16x16 images, 8-channel convs, a few steps."""
+def load_repo_config(name: str, data_dir: str):
+    """``configs/<name>.py``'s ``get_config()``, with its data generated into ``data_dir``."""
     import importlib.util
     from pathlib import Path
 
-    path = Path(__file__).parents[1] / "configs" / "debug.py"
-    spec = importlib.util.spec_from_file_location("debug_config", path)
+    path = Path(__file__).parents[1] / "configs" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"{name}_config", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     config = module.get_config()
     config.data.data_dir = data_dir
+    return config
+
+
+def tiny_train_config(data_dir: str, **overrides):
+    """configs/debug.py shrunk further: 16x16 images, 8-channel convs, a few steps."""
+    config = load_repo_config("debug", data_dir)
     config.data.image_size = (16, 16)
     config.model.image_size = (16, 16)
     config.model.decoder.broadcast_size = (16, 16)

@@ -14,33 +14,21 @@ fixed seed, and the margin over the grid stays far below 0.3. ``experiments/READ
 
 from __future__ import annotations
 
-import importlib.util
 import math
-from pathlib import Path
 
 import jax
 import ml_collections
 import numpy as np
 import pytest
+from conftest import load_repo_config
 
 from slot_jax.data.pipeline import eval_iterator
 from slot_jax.evaluate import evaluate
 from slot_jax.metrics import adjusted_rand_index
 from slot_jax.train import train
 
-CONFIG = Path(__file__).parents[1] / "configs" / "learning_test.py"
 MIN_FG_ARI = 0.6
 MIN_MARGIN = 0.05  # over the better trivial baseline (the grid)
-
-
-def load_config(data_dir: str) -> ml_collections.ConfigDict:
-    """``configs/learning_test.py`` with its data generated into ``data_dir``."""
-    spec = importlib.util.spec_from_file_location("learning_test_config", CONFIG)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config()
-    config.data.data_dir = data_dir
-    return config
 
 
 def grid_ids(height: int, width: int, num_blocks: int) -> np.ndarray:
@@ -79,7 +67,7 @@ def test_grid_ids_blocks():
 
 @pytest.mark.learning
 def test_slot_attention_separates_objects(tfds_dir, tmp_path):
-    config = load_config(tfds_dir)
+    config = load_repo_config("learning_test", tfds_dir)
     workdir = str(tmp_path / "learning")
     # One device: the measured run (and its FG-ARI) is a deterministic function of the seed.
     train(config, workdir, devices=jax.devices()[:1])
