@@ -90,6 +90,25 @@ def test_sprite_ids_match_image_and_paint_order(name, tmp_path):
             assert objects["visible_pixels"].min() >= config.min_visible_pixels
 
 
+def test_clustered_sprites_sit_together_at_a_random_spot(tmp_path):
+    config = SPRITES(config="clustered", data_dir=tmp_path).builder_config
+    spread = config.cluster_spread
+    centres = []
+    for i in range(3 * NUM):
+        rng = base.example_rng(config.seed, "train", i)
+        scene = sprites.generate_sprites(rng, config)["objects"]
+        for axis in ("x", "y"):
+            pos = scene[axis]
+            assert pos.min() >= 0.0 and pos.max() <= 1.0
+            assert pos.max() - pos.min() <= 2 * spread  # one cluster per scene
+        centres.append([scene["x"].mean(), scene["y"].mean()])
+    centres = np.array(centres)
+    assert (centres.min(axis=0) < 0.4).all() and (centres.max(axis=0) > 0.6).all()  # anywhere
+    rngs = [np.random.default_rng(i) for i in range(8)]
+    xs = np.concatenate([sprites.sample_positions(rng, config, 3) for rng in rngs])
+    assert not np.isin(xs, sprites.POSITIONS).all()  # continuous, unlike the dSprites grid
+
+
 def test_tetrominoes_pieces_match_image(tmp_path):
     b = TETROMINOES(config="default", data_dir=tmp_path)
     config = b.builder_config

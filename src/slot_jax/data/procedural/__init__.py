@@ -1,7 +1,7 @@
 """Offline procedural TFDS builders; importing this package registers them.
 
 * ``procedural_multi_dsprites`` (:mod:`.sprites`): configs ``colored_on_grayscale`` (default),
-  ``colored_on_colored``, ``binarized``, ``simple``.
+  ``colored_on_colored``, ``binarized``, ``simple``, ``clustered``.
 * ``procedural_tetrominoes`` (:mod:`.tetrominoes`).
 * ``procedural_clevr`` (:mod:`.clevr_like`), when present.
 
