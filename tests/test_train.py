@@ -11,7 +11,14 @@ import pytest
 import tensorflow as tf
 from conftest import tiny_train_config
 
-from slot_jax.train import NonFiniteLossError, checkpoint, paper_schedule, train
+from slot_jax.train import (
+    NonFiniteLossError,
+    checkpoint,
+    make_schedule,
+    paper_schedule,
+    train,
+    warmup_cosine_schedule,
+)
 from slot_jax.train.validate import ConfigError, validate_config
 
 
@@ -20,6 +27,31 @@ def test_schedule_matches_formula():
     for step in [0, 1, 5_000, 10_000, 12_345, 100_000, 499_999]:
         want = 4e-4 * min(step / 10_000, 1.0) * 0.5 ** (step / 100_000)
         np.testing.assert_allclose(float(lr(step)), want, rtol=1e-5, atol=1e-12)
+
+
+def test_warmup_cosine_schedule_matches_formula():
+    base, warmup, total = 1e-3, 1_500, 6_000
+    lr = warmup_cosine_schedule(base, warmup, total)
+    for step in [0, 1, 700, 1_500, 1_501, 3_000, 4_321, 5_999, 6_000, 7_000]:
+        if step < warmup:
+            want = base * step / warmup
+        else:
+            done = min(step - warmup, total - warmup) / (total - warmup)
+            want = base * 0.5 * (1 + np.cos(np.pi * done))
+        np.testing.assert_allclose(float(lr(step)), want, rtol=1e-5, atol=1e-9)  # float32
+
+
+def test_make_schedule_follows_config_schedule(tmp_path):
+    config = tiny_train_config(str(tmp_path))
+    assert config.schedule == "paper"  # the paper's schedule stays the default
+    config.learning_rate, config.warmup_steps, config.decay_steps = 1e-3, 10, 20
+    config.num_train_steps = 40
+    np.testing.assert_allclose(float(make_schedule(config)(30)), 1e-3 * 0.5**1.5, rtol=1e-5)
+    config.schedule = "warmup_cosine"
+    np.testing.assert_allclose(float(make_schedule(config)(25)), 1e-3 * 0.5, rtol=1e-5)
+    config.schedule = "linear"
+    with pytest.raises(ConfigError, match="config.schedule='linear'"):
+        validate_config(config)
 
 
 def _losses(workdir):

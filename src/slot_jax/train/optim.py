@@ -1,10 +1,12 @@
-"""The paper's learning-rate schedule and the Adam optimiser (optax)."""
+"""Learning-rate schedules (the paper's, and warm-up + cosine) and the Adam optimiser (optax)."""
 
 from __future__ import annotations
 
 import jax.numpy as jnp
 import ml_collections
 import optax
+
+SCHEDULES = ("paper", "warmup_cosine")
 
 
 def paper_schedule(
@@ -24,15 +26,38 @@ def paper_schedule(
     return schedule
 
 
+def warmup_cosine_schedule(base_lr: float, warmup_steps: int, total_steps: int) -> optax.Schedule:
+    """Linear warm-up from 0 to ``base_lr``, then cosine decay to 0 at ``total_steps`` (SAVi, ISA).
+
+    ``lr(s) = base * s / warmup`` for ``s < warmup``, then
+    ``base * (1 + cos(pi * (s - warmup) / (total - warmup))) / 2``, and 0 from ``total`` on.
+    """
+    return optax.warmup_cosine_decay_schedule(
+        init_value=0.0, peak_value=base_lr, warmup_steps=warmup_steps, decay_steps=total_steps,
+        end_value=0.0,
+    )
+
+
 def make_schedule(config: ml_collections.ConfigDict) -> optax.Schedule:
-    """The paper schedule from ``config.{learning_rate,warmup_steps,decay_steps,decay_rate}``."""
+    """The schedule ``config.schedule`` names (default ``"paper"``).
+
+    ``"paper"`` reads ``config.{learning_rate,warmup_steps,decay_steps,decay_rate}``;
+    ``"warmup_cosine"`` reads ``config.{learning_rate,warmup_steps,num_train_steps}``.
+    """
+    kind = config.get("schedule", "paper")
+    if kind == "warmup_cosine":
+        return warmup_cosine_schedule(
+            config.learning_rate, config.warmup_steps, config.num_train_steps
+        )
+    if kind != "paper":
+        raise ValueError(f"Unknown config.schedule={kind!r}; choose one of {SCHEDULES}.")
     return paper_schedule(
         config.learning_rate, config.warmup_steps, config.decay_steps, config.decay_rate
     )
 
 
 def make_optimizer(config: ml_collections.ConfigDict) -> optax.GradientTransformation:
-    """Adam (eps 1e-8) on the paper schedule, optionally after global-norm clipping.
+    """Adam (eps 1e-8) on :func:`make_schedule`, optionally after global-norm clipping.
 
     ``config.grad_clip_norm`` > 0 clips (SAVi/ISA use 0.05); 0 disables, as in the paper.
     """

@@ -6,6 +6,7 @@ import jax
 import ml_collections
 
 from slot_jax.data.registry import get_spec, split_name
+from slot_jax.train.optim import SCHEDULES
 from slot_jax.train.parallel import MODES
 
 NONFINITE_MODES = ("stop", "skip")
@@ -36,6 +37,8 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int | None =
         raise ConfigError(
             f"Unknown config.on_nonfinite={config.on_nonfinite!r}; choose one of {NONFINITE_MODES}."
         )
+    if config.get("schedule", "paper") not in SCHEDULES:
+        raise ConfigError(f"Unknown config.schedule={config.schedule!r}; choose one of {SCHEDULES}.")
     try:
         spec = get_spec(config.data.name)
     except ValueError as err:
