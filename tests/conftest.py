@@ -6,6 +6,7 @@ compilation cache, so repeated training runs of the same tiny config compile onc
 
 import os
 import tempfile
+from pathlib import Path
 
 os.environ["XLA_FLAGS"] = (
     os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
@@ -16,6 +17,9 @@ import jax  # noqa: E402
 import pytest  # noqa: E402
 
 import slot_jax  # noqa: E402
+from slot_jax.config_base import load_config_file  # noqa: E402
+
+REPO = Path(__file__).parents[1]
 
 jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="slot_jax_xla_cache_"))
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
@@ -86,14 +90,7 @@ def tfds_dir(tmp_path_factory):
 
 def load_repo_config(name: str, data_dir: str):
     """``configs/<name>.py``'s ``get_config()``, with its data generated into ``data_dir``."""
-    import importlib.util
-    from pathlib import Path
-
-    path = Path(__file__).parents[1] / "configs" / f"{name}.py"
-    spec = importlib.util.spec_from_file_location(f"{name}_config", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    config = module.get_config()
+    config = load_config_file(str(REPO / "configs" / f"{name}.py"))
     config.data.data_dir = data_dir
     return config
 

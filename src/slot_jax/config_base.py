@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
+import os
+
 import ml_collections
 from ml_collections.config_dict import placeholder
 
@@ -48,6 +51,7 @@ def base_config(
     config.batch_size = 64
     config.num_train_steps = 500_000
     config.learning_rate = 4e-4
+    config.schedule = "paper"  # or "warmup_cosine" (SAVi/ISA: decays to 0 at num_train_steps)
     config.warmup_steps = 10_000
     config.decay_steps = 100_000
     config.decay_rate = 0.5
@@ -60,3 +64,16 @@ def base_config(
     config.eval_every = 25_000
     config.eval_batch_size = 64
     return config
+
+
+def load_config_file(path: str) -> ml_collections.ConfigDict:
+    """``get_config()`` of the config file at ``path`` (e.g. ``configs/learning_test.py``)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No config file {path!r}; pass the path of a file in configs/.")
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(f"slot_jax_config_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    if not hasattr(module, "get_config"):
+        raise ValueError(f"The config file {path!r} defines no get_config().")
+    return module.get_config()

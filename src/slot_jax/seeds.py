@@ -1,0 +1,159 @@
+"""Trains one config on several seeds at once: one ``python -m slot_jax.main`` process per seed.
+
+Each process is pinned to its own CPU core and sees one JAX device, so a seed's result does not
+depend on how many seeds run beside it: it is the run ``python -m slot_jax.main --config=FILE
+--workdir=DIR/seed_S --config.seed=S`` makes on one core. With ``config.eval_every`` set, the
+trainer's periodic evaluation gives each seed's curve (``DIR/seed_S/eval/metrics_<step>.json``).
+The dataset is prepared once, before any seed starts. From the command line::
+
+    python -m slot_jax.seeds --config=configs/learning_test.py --workdir=DIR --seeds=0,1,2,3,4 \\
+        [--config.<key>=<value> ...]
+
+prints each seed's final metrics beside the trivial baselines (:mod:`slot_jax.baselines`) and
+writes them, with every curve, to ``DIR/seeds.json``. The learning test runs the same function.
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+
+import ml_collections
+
+Curve = dict[int, dict[str, float]]  # step -> metric -> held-out mean
+_DEVICE_COUNT_FLAG = re.compile(r"--xla_force_host_platform_device_count=\d+")
+
+
+def load_config(config_file: str, overrides: Sequence[str] = ()) -> ml_collections.ConfigDict:
+    """``config_file`` with ``--config.<key>=<value>`` overrides, parsed exactly as ``slot_jax.main``."""
+    from absl import flags
+    from ml_collections import config_flags
+
+    values = flags.FlagValues()
+    config_flags.DEFINE_config_file("config", None, "Config file.", flag_values=values)
+    values(["slot_jax.seeds", f"--config={config_file}", *overrides])
+    return values.config
+
+
+def seed_command(config_file: str, workdir: str, seed: int, overrides: Sequence[str] = ()) -> list[str]:
+    """The trainer's command line for one seed, training in ``workdir``."""
+    return [sys.executable, "-m", "slot_jax.main", f"--config={config_file}", f"--workdir={workdir}",
+            *overrides, f"--config.seed={seed}"]
+
+
+def one_device_env() -> dict[str, str]:
+    """This environment with any forced host device count removed: each process gets one device."""
+    env = dict(os.environ)
+    env["XLA_FLAGS"] = _DEVICE_COUNT_FLAG.sub("", env.get("XLA_FLAGS", "")).strip()
+    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    return env
+
+
+def read_curve(workdir: str) -> Curve:
+    """Held-out metric means by step, from the evaluations in ``workdir/eval/metrics_<step>.json``."""
+    curve = {}
+    for path in glob.glob(os.path.join(workdir, "eval", "metrics_*.json")):
+        with open(path) as f:
+            result = json.load(f)
+        curve[int(result["step"])] = {k: v["mean"] for k, v in result["metrics"].items()}
+    return dict(sorted(curve.items()))
+
+
+def _tail(path: str, lines: int = 15) -> str:
+    with open(path, errors="replace") as f:
+        return "".join(f.readlines()[-lines:])
+
+
+def run_seeds(
+    config_file: str,
+    workdir: str,
+    seeds: Sequence[int],
+    overrides: Sequence[str] = (),
+    cores: Sequence[int] | None = None,
+    timeout_s: float | None = None,
+) -> dict[int, Curve]:
+    """Trains ``config_file`` once per seed, at most one process per core; returns each curve.
+
+    ``cores`` defaults to the cores this process may run on. A seed whose process fails, or a run
+    past ``timeout_s``, stops every process and raises with the seed's log tail
+    (``workdir/seed_<S>.log``).
+    """
+    from slot_jax.data.sources import prepare
+
+    prepare(load_config(config_file, overrides).data)  # once, not once per process
+    os.makedirs(workdir, exist_ok=True)
+    free = list(cores if cores is not None else sorted(os.sched_getaffinity(0)))
+    pending, running, deadline = list(seeds), {}, time.time() + (timeout_s or float("inf"))
+    env = one_device_env()
+    try:
+        while pending or running:
+            while pending and free:
+                seed, core = pending.pop(0), free.pop(0)
+                log = open(os.path.join(workdir, f"seed_{seed}.log"), "w")
+                proc = subprocess.Popen(
+                    seed_command(config_file, os.path.join(workdir, f"seed_{seed}"), seed, overrides),
+                    stdout=log, stderr=subprocess.STDOUT, env=env,
+                    preexec_fn=lambda core=core: os.sched_setaffinity(0, {core}),
+                )
+                running[seed] = (proc, core, log)
+            for seed, (proc, core, log) in list(running.items()):
+                if proc.poll() is None:
+                    continue
+                log.close()
+                del running[seed]
+                free.append(core)
+                if proc.returncode:
+                    raise RuntimeError(
+                        f"Seed {seed} failed (exit {proc.returncode}); the end of {log.name}:\n"
+                        + _tail(log.name)
+                    )
+            if time.time() > deadline:
+                raise TimeoutError(f"Seeds {sorted(running)} still training after {timeout_s:.0f} s.")
+            time.sleep(0.5)
+    finally:
+        for proc, _, log in running.values():
+            proc.kill()
+            proc.wait()
+            log.close()
+    return {seed: read_curve(os.path.join(workdir, f"seed_{seed}")) for seed in seeds}
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """The command line (see the module docstring); unknown ``--config.*`` flags are overrides."""
+    parser = argparse.ArgumentParser(prog="python -m slot_jax.seeds", description=__doc__.split("\n")[0])
+    parser.add_argument("--config", required=True, help="Config file, e.g. configs/learning_test.py.")
+    parser.add_argument("--workdir", required=True, help="One sub-directory per seed goes here.")
+    parser.add_argument("--seeds", default="0,1", help="Comma-separated seeds (default 0,1).")
+    args, overrides = parser.parse_known_args(argv)
+    stray = [a for a in overrides if not a.startswith("--config.")]
+    if stray:
+        parser.error(f"unexpected arguments {stray}; overrides look like --config.<key>=<value>.")
+    try:
+        seeds = [int(s) for s in args.seeds.split(",")]
+    except ValueError:
+        parser.error(f"--seeds={args.seeds!r} is not a comma-separated list of integers.")
+    from slot_jax.baselines import baseline_fg_aris
+
+    try:
+        curves = run_seeds(args.config, args.workdir, seeds, overrides)
+    except (RuntimeError, TimeoutError, FileNotFoundError) as err:
+        sys.exit(f"error: {err}")
+    baselines = baseline_fg_aris(load_config(args.config, overrides))
+    with open(os.path.join(args.workdir, "seeds.json"), "w") as f:
+        json.dump({"config": args.config, "overrides": overrides, "baselines": baselines,
+                   "curves": {str(s): c for s, c in curves.items()}}, f, indent=1)
+    print("baselines: " + ", ".join(f"{k} FG-ARI {v:.3f}" for k, v in baselines.items()))
+    for seed, curve in curves.items():
+        step, final = max(curve.items()) if curve else (None, {})
+        print(f"seed {seed}: step {step} " + " ".join(f"{k} {v:.3f}" for k, v in final.items()))
+
+
+if __name__ == "__main__":
+    main()
