@@ -36,9 +36,10 @@ def load_config(config_file: str, overrides: Sequence[str] = ()) -> ml_collectio
     from absl import flags
     from ml_collections import config_flags
 
-    values = flags.FlagValues()
-    config_flags.DEFINE_config_file("config", None, "Config file.", flag_values=values)
-    values(["slot_jax.seeds", f"--config={config_file}", *overrides])
+    argv = ["slot_jax.seeds", f"--config={config_file}", *overrides]
+    values = flags.FlagValues()  # sys_argv: the overrides are found there, not in sys.argv
+    config_flags.DEFINE_config_file("config", None, "Config file.", flag_values=values, sys_argv=argv)
+    values(argv)
     return values.config
 
 
