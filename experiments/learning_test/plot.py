@@ -1,6 +1,6 @@
 """FG-ARI against steps from ``python -m slot_jax.seeds`` results: a PNG and a markdown table.
 
-    python experiments/learning_test/plot.py RUN_DIR/seeds.json [--out=experiments/learning_test/fg_ari.png]
+    python experiments/learning_test/plot.py RUN_DIR/seeds.json [--out=fg_ari.png] [--metric=ari]
 """
 
 import argparse
@@ -20,7 +20,9 @@ def main() -> None:
     args = parser.parse_args()
     with open(args.results) as f:
         results = json.load(f)
-    curves = {int(s): {int(k): v[args.metric] for k, v in c.items()} for s, c in results["curves"].items()}
+    curves = {
+        int(s): {int(k): v[args.metric] for k, v in c.items()} for s, c in results["curves"].items()
+    }
     steps = sorted({step for curve in curves.values() for step in curve})
     print("| seed | " + " | ".join(f"{s:,}" for s in steps) + " |")
     print("|---" * (len(steps) + 1) + "|")
