@@ -20,6 +20,7 @@ import glob
 import json
 import os
 import re
+import signal
 import subprocess
 import sys
 import time
@@ -27,6 +28,7 @@ from collections.abc import Sequence
 
 import ml_collections
 
+STOP_GRACE_S = 60  # a stopped seed's process gets this long to save its checkpoint (SIGTERM)
 Curve = dict[int, dict[str, float]]  # step -> metric -> held-out mean
 _DEVICE_COUNT_FLAG = re.compile(r"--xla_force_host_platform_device_count=\d+")
 
@@ -84,7 +86,8 @@ def run_seeds(
 
     ``cores`` defaults to the cores this process may run on. A seed whose process fails, or a run
     past ``timeout_s``, stops every process and raises with the seed's log tail
-    (``workdir/seed_<S>.log``).
+    (``workdir/seed_<S>.log``). Stopped processes get SIGTERM, so each saves the step it reached,
+    and a rerun of the same call resumes every seed from its checkpoint.
     """
     from slot_jax.data.sources import prepare
 
@@ -118,10 +121,15 @@ def run_seeds(
             if time.time() > deadline:
                 raise TimeoutError(f"Seeds {sorted(running)} still training after {timeout_s:.0f} s.")
             time.sleep(0.5)
-    finally:
+    finally:  # a failure, a timeout or an interrupt: stop the rest, letting each save its step
+        for proc, _, _ in running.values():
+            proc.terminate()
         for proc, _, log in running.values():
-            proc.kill()
-            proc.wait()
+            try:
+                proc.wait(timeout=STOP_GRACE_S)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
             log.close()
     return {seed: read_curve(os.path.join(workdir, f"seed_{seed}")) for seed in seeds}
 
@@ -142,6 +150,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error(f"--seeds={args.seeds!r} is not a comma-separated list of integers.")
     from slot_jax.baselines import baseline_fg_aris
 
+    stopped = "error: SIGTERM: every seed stopped; rerun the command to resume them."
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(stopped))
     try:
         curves = run_seeds(args.config, args.workdir, seeds, overrides)
     except (RuntimeError, TimeoutError, FileNotFoundError) as err:
