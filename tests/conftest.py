@@ -17,7 +17,7 @@ import jax  # noqa: E402
 import pytest  # noqa: E402
 
 import slot_jax  # noqa: E402
-from slot_jax.config_base import load_config_file  # noqa: E402
+from slot_jax.config_base import load_config  # noqa: E402
 
 REPO = Path(__file__).parents[1]
 
@@ -90,7 +90,7 @@ def tfds_dir(tmp_path_factory):
 
 def load_repo_config(name: str, data_dir: str):
     """``configs/<name>.py``'s ``get_config()``, with its data generated into ``data_dir``."""
-    config = load_config_file(str(REPO / "configs" / f"{name}.py"))
+    config = load_config(str(REPO / "configs" / f"{name}.py"))
     config.data.data_dir = data_dir
     return config
 

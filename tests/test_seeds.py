@@ -6,7 +6,8 @@ import os
 import pytest
 from conftest import REPO
 
-from slot_jax.seeds import load_config, one_device_env, read_curve, run_seeds, seed_command
+from slot_jax.config_base import load_config
+from slot_jax.seeds import one_device_env, read_curve, run_seeds, seed_command
 
 DEBUG = str(REPO / "configs" / "debug.py")
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import importlib.util
 import os
+from collections.abc import Sequence
 
 import ml_collections
 from ml_collections.config_dict import placeholder
@@ -66,14 +66,16 @@ def base_config(
     return config
 
 
-def load_config_file(path: str) -> ml_collections.ConfigDict:
-    """``get_config()`` of the config file at ``path`` (e.g. ``configs/learning_test.py``)."""
+def load_config(path: str, overrides: Sequence[str] = ()) -> ml_collections.ConfigDict:
+    """``get_config()`` of the config file at ``path``, with ``--config.<key>=<value>`` overrides
+    parsed exactly as ``python -m slot_jax.main`` parses them (ml_collections ``config_flags``)."""
+    from absl import flags
+    from ml_collections import config_flags
+
     if not os.path.isfile(path):
         raise FileNotFoundError(f"No config file {path!r}; pass the path of a file in configs/.")
-    name = os.path.splitext(os.path.basename(path))[0]
-    spec = importlib.util.spec_from_file_location(f"slot_jax_config_{name}", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    if not hasattr(module, "get_config"):
-        raise ValueError(f"The config file {path!r} defines no get_config().")
-    return module.get_config()
+    argv = ["slot_jax", f"--config={path}", *overrides]
+    values = flags.FlagValues()  # sys_argv: the overrides are found there, not in sys.argv
+    config_flags.DEFINE_config_file("config", None, "Config file.", flag_values=values, sys_argv=argv)
+    values(argv)
+    return values.config

@@ -26,23 +26,11 @@ import sys
 import time
 from collections.abc import Sequence
 
-import ml_collections
+from slot_jax.config_base import load_config
 
 STOP_GRACE_S = 60  # a stopped seed's process gets this long to save its checkpoint (SIGTERM)
 Curve = dict[int, dict[str, float]]  # step -> metric -> held-out mean
 _DEVICE_COUNT_FLAG = re.compile(r"--xla_force_host_platform_device_count=\d+")
-
-
-def load_config(config_file: str, overrides: Sequence[str] = ()) -> ml_collections.ConfigDict:
-    """``config_file`` with ``--config.<key>=<value>`` overrides, parsed exactly as ``slot_jax.main``."""
-    from absl import flags
-    from ml_collections import config_flags
-
-    argv = ["slot_jax.seeds", f"--config={config_file}", *overrides]
-    values = flags.FlagValues()  # sys_argv: the overrides are found there, not in sys.argv
-    config_flags.DEFINE_config_file("config", None, "Config file.", flag_values=values, sys_argv=argv)
-    values(argv)
-    return values.config
 
 
 def seed_command(config_file: str, workdir: str, seed: int, overrides: Sequence[str] = ()) -> list[str]:
