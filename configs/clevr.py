@@ -1,7 +1,7 @@
 """CLEVR6 object discovery as in the paper: TFDS clevr:3.1.0, <= 6 objects, K = 7, 128x128."""
 
-from slot_jax.builder import clevr_model_config
 from slot_jax.config_base import base_config, data_config
+from slot_jax.models import clevr_model_config
 
 
 def get_config():

@@ -1,7 +1,7 @@
 """A tiny model on tiny procedural data: trains, checkpoints and logs in well under a minute on CPU."""
 
-from slot_jax.builder import sprites_model_config
 from slot_jax.config_base import base_config, data_config
+from slot_jax.models import sprites_model_config
 
 
 def get_config():

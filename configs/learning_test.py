@@ -19,8 +19,8 @@ one per CPU core, and checks held-out FG-ARI against trivial segmentations. By h
 ``experiments/learning_test/README.md`` has the measured runs.
 """
 
-from slot_jax.builder import sprites_model_config
 from slot_jax.config_base import base_config, data_config
+from slot_jax.models import sprites_model_config
 
 IMAGE_SIZE = (16, 16)
 STEPS = 6_000

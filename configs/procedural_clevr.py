@@ -1,7 +1,7 @@
 """CLEVR-like ray-cast scenes with the CLEVR6 filter: the paper's CLEVR model, K = 7, 128x128."""
 
-from slot_jax.builder import clevr_model_config
 from slot_jax.config_base import base_config, data_config
+from slot_jax.models import clevr_model_config
 
 
 def get_config():

@@ -4,8 +4,8 @@ The paper's sprites architecture and schedule; the data (10,000 training images 
 generated on first use, no download needed.
 """
 
-from slot_jax.builder import sprites_model_config
 from slot_jax.config_base import base_config, data_config
+from slot_jax.models import sprites_model_config
 
 
 def get_config():

@@ -1,7 +1,7 @@
 """Tetrominoes-like procedural scenes: sprites architecture at 35x35, K = 4."""
 
-from slot_jax.builder import sprites_model_config
 from slot_jax.config_base import base_config, data_config
+from slot_jax.models import sprites_model_config
 
 
 def get_config():

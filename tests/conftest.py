@@ -115,3 +115,14 @@ def tiny_train_config(data_dir: str, **overrides):
     config.eval_every = 0
     config.update(overrides)
     return config
+
+
+def tiny_set_prediction_train_config(data_dir: str, **overrides):
+    """:func:`tiny_train_config` on procedural CLEVR set prediction (4 train, 3 held-out images)."""
+    config = tiny_train_config(data_dir, **overrides)
+    config.data.name = "procedural_clevr"
+    config.data.num_train, config.data.num_eval = 4, 3
+    config.data.crop = False
+    config.data.targets = "set_prediction"
+    config.model = tiny_set_prediction_config(num_slots=10)
+    return config

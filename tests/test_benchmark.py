@@ -1,13 +1,33 @@
-"""The benchmark harness: result fields and types for the step and data modes (not speed)."""
+"""The benchmark harness: result fields and types for the step and data modes (not speed), on every
+architecture, and a traced train step for every config in ``configs/``."""
 
 import json
 
 import jax
 import pytest
-from conftest import tiny_train_config
+from conftest import (
+    REPO,
+    load_repo_config,
+    tiny_clevr_config,
+    tiny_set_prediction_train_config,
+    tiny_train_config,
+)
 
 from slot_jax import benchmark
-from slot_jax.train.parallel import DataParallel
+from slot_jax.lib.parallel import DataParallel
+from slot_jax.train import build_setup
+
+CONFIGS = sorted(p.stem for p in (REPO / "configs").glob("*.py"))
+
+
+def _tiny(architecture: str, data_dir: str):
+    """A tiny training config of ``architecture`` (16x16 images, a few channels)."""
+    if architecture == "set_prediction":
+        return tiny_set_prediction_train_config(data_dir)
+    config = tiny_train_config(data_dir)
+    if architecture == "clevr":
+        config.model = tiny_clevr_config(num_slots=4)
+    return config
 
 
 def _check_types(result: dict, fields: dict) -> None:
@@ -17,8 +37,9 @@ def _check_types(result: dict, fields: dict) -> None:
     json.loads(json.dumps(result))  # one JSON line
 
 
-def test_step_mode(tfds_dir):
-    config = tiny_train_config(tfds_dir)  # batch 8 over 4 CPU devices, mesh mode
+@pytest.mark.parametrize("architecture", ["sprites", "clevr", "set_prediction"])
+def test_step_mode(tfds_dir, architecture):
+    config = _tiny(architecture, tfds_dir)  # batch 8 over 4 CPU devices, mesh mode
     config.model.slot_attention.num_iterations = 1  # compile time is most of this test
     config.model.encoder.features = (8,)
     config.model.encoder.strides = (1,)
@@ -30,7 +51,7 @@ def test_step_mode(tfds_dir):
         "compiled_total_bytes": int, "final_loss": float, "step_cpu_s_median": float,
     })
     assert result["mode"] == "step" and result["parallelism"] == "mesh"
-    assert result["architecture"] == "sprites" and result["batch_size"] == 8
+    assert result["architecture"] == architecture and result["batch_size"] == 8
     assert result["img_per_s"] == pytest.approx(8 / result["step_s_median"])
     assert result["flops_per_step"] > 0
     assert result["mfu"] == pytest.approx(result["achieved_tflops"] / (1.0 * 4))
@@ -55,6 +76,19 @@ def test_data_mode(tfds_dir):
     })
     assert result["batch_shapes"]["image"] == [8, 16, 16, 3]
     assert result["examples_per_s"] > 0
+
+
+@pytest.mark.parametrize("name", CONFIGS)
+def test_every_config_builds_and_its_step_traces(name):
+    """Each config's model, optimiser, loss and benchmark batch fit together (traced, not run)."""
+    config = load_repo_config(name, "/unused")
+    config.batch_size = 8
+    run = build_setup(config)
+    batch = benchmark.synthetic_batch(config, run.par)
+    key = jax.random.key(0)
+    state, metrics = jax.eval_shape(run.train_step, run.abstract_state(), batch, key)
+    assert metrics["loss"].shape == () and state.step.shape == ()
+    assert benchmark.architecture_name(config.model) in ("clevr", "sprites", "set_prediction")
 
 
 def test_flops_and_names():

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 from conftest import tiny_train_config
 
-from slot_jax.evaluate import evaluate, summarize
-from slot_jax.train import train
+from slot_jax.evaluation import summarize
+from slot_jax.train import evaluate, train
 
 KEYS = ("fg_ari", "ari", "mbo", "miou", "mse")
 

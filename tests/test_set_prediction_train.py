@@ -6,20 +6,10 @@ import os
 import jax
 import numpy as np
 import pytest
-from conftest import tiny_set_prediction_config, tiny_train_config
+from conftest import tiny_set_prediction_train_config as _config
 
 from slot_jax.train import train
 from slot_jax.train.validate import ConfigError, validate_config
-
-
-def _config(tfds_dir, **overrides):
-    config = tiny_train_config(tfds_dir, **overrides)
-    config.data.name = "procedural_clevr"
-    config.data.num_train, config.data.num_eval = 4, 3
-    config.data.crop = False
-    config.data.targets = "set_prediction"
-    config.model = tiny_set_prediction_config(num_slots=10)
-    return config
 
 
 def test_trains_and_reports_ap(tfds_dir, tmp_path):

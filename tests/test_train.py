@@ -11,9 +11,9 @@ import pytest
 import tensorflow as tf
 from conftest import tiny_train_config
 
+from slot_jax.lib import checkpoint
 from slot_jax.train import (
     NonFiniteLossError,
-    checkpoint,
     make_schedule,
     paper_schedule,
     train,
@@ -138,9 +138,9 @@ def test_nonfinite_loss_stops_and_keeps_last_good_checkpoint(tfds_dir, tmp_path)
 
 
 def test_nonfinite_update_is_skipped_in_the_step():
-    from slot_jax.builder import build_model
+    from slot_jax.lib.state import create_state
+    from slot_jax.models.build import build_model
     from slot_jax.train.optim import make_optimizer, make_schedule
-    from slot_jax.train.state import create_state
     from slot_jax.train.step import make_train_step
 
     config = tiny_train_config("/unused")
@@ -187,8 +187,8 @@ def test_bad_data_configs():
 
 
 def test_unknown_override_key_is_one_line(capsys):
-    from slot_jax import main
+    from slot_jax import cli, main  # noqa: F401  (main defines the flags)
 
     with pytest.raises(SystemExit, match="unknown key 'no_such_key'"):
-        main.parse_flags(["prog", "--config=configs/debug.py", "--workdir=/tmp/x",
+        cli.parse_flags(["prog", "--config=configs/debug.py", "--workdir=/tmp/x",
                           "--config.no_such_key=1"])

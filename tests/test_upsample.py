@@ -6,7 +6,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from slot_jax.upsample import ConvTransposeSubpixel
+from slot_jax.models.upsample import ConvTransposeSubpixel
 
 
 @pytest.mark.parametrize(

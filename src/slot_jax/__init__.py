@@ -14,51 +14,25 @@ Public modules (``flax.linen``):
   :func:`ap_at_thresholds`.
 """
 
-from slot_jax.autoencoder import SlotAutoencoder
-from slot_jax.builder import (
-    build_model,
-    clevr_model_config,
-    set_prediction_model_config,
-    sprites_model_config,
-)
-from slot_jax.decoder import SpatialBroadcastDecoder, alpha_composite
-from slot_jax.encoder import CNNEncoder
 from slot_jax.metrics import (
     adjusted_rand_index,
     hungarian_miou,
     mean_best_overlap,
     segmentation_metrics,
 )
-from slot_jax.position import SoftPositionEmbed, build_grid
+from slot_jax.models import *  # noqa: F403  (every public model name)
+from slot_jax.models import __all__ as _MODEL_NAMES
 from slot_jax.set_loss import hungarian_huber_loss
 from slot_jax.set_metrics import ap_at_thresholds
-from slot_jax.set_prediction import SetPredictionModel
-from slot_jax.slot_attention import SlotAttention
-from slot_jax.slot_init import GaussianSlotInit, LearnedQueriesInit
-from slot_jax.upsample import ConvTransposeSubpixel
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "CNNEncoder",
-    "ConvTransposeSubpixel",
-    "GaussianSlotInit",
-    "LearnedQueriesInit",
-    "SetPredictionModel",
-    "SlotAttention",
-    "SlotAutoencoder",
-    "SoftPositionEmbed",
-    "SpatialBroadcastDecoder",
+    *_MODEL_NAMES,
     "adjusted_rand_index",
-    "alpha_composite",
     "ap_at_thresholds",
-    "build_grid",
-    "build_model",
-    "clevr_model_config",
     "hungarian_huber_loss",
     "hungarian_miou",
     "mean_best_overlap",
     "segmentation_metrics",
-    "set_prediction_model_config",
-    "sprites_model_config",
 ]

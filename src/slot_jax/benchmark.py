@@ -1,9 +1,10 @@
 """Training-step and input-pipeline throughput: ``python -m slot_jax.benchmark --config=...``.
 
-``--mode=step`` (default) times the trainer's own compiled train step (same model, optimiser, state
-and data parallelism as :func:`slot_jax.train.loop.train`) on a fixed synthetic batch that is already
-on device. ``--mode=data`` times :func:`slot_jax.data.pipeline.train_iterator` alone. Either prints
-exactly one JSON line on stdout; logs go to stderr.
+``--mode=step`` (default) times the trainer's own compiled train step (model, optimiser, state, loss
+and data parallelism from :func:`slot_jax.train.build_setup`, as the trainer builds them) on a fixed
+synthetic batch that is already on device; it works for every config, set prediction included.
+``--mode=data`` times the trainer's input pipeline alone. Either prints exactly one JSON line on
+stdout; logs go to stderr.
 
 Flags: ``--config=configs/<name>.py [--config.key=value ...] [--mode=step|data] [--steps=N]
 [--warmup=W] [--peak_tflops=X]`` (``X``: the dense peak of one device, for MFU).
@@ -21,29 +22,28 @@ import sys
 import time
 from typing import Any
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+import jax
+import ml_collections
+import numpy as np
+from absl import app, flags, logging
+from ml_collections import config_flags
 
-import jax  # noqa: E402
-import ml_collections  # noqa: E402
-import numpy as np  # noqa: E402
-from absl import app, flags, logging  # noqa: E402
-from ml_collections import config_flags  # noqa: E402
-
-from slot_jax.builder import build_model  # noqa: E402
-from slot_jax.data.pipeline import train_iterator  # noqa: E402
-from slot_jax.train.loop import init_state  # noqa: E402
-from slot_jax.train.optim import make_optimizer, make_schedule  # noqa: E402
-from slot_jax.train.parallel import DataParallel  # noqa: E402
-from slot_jax.train.step import make_train_step  # noqa: E402
+from slot_jax import cli  # first of the package: quiets TensorFlow's C++ logs before it loads
+from slot_jax.lib.parallel import DataParallel
+from slot_jax.properties import NUM_PROPERTIES
+from slot_jax.train.setup import build_setup
 
 MODES = ("step", "data")
 
 
 def architecture_name(model_cfg: ml_collections.ConfigDict) -> str:
-    """``"clevr"`` for a strided (upsampling) broadcast decoder, ``"sprites"`` for full resolution.
+    """``"set_prediction"``; else ``"clevr"`` for a strided (upsampling) broadcast decoder and
+    ``"sprites"`` for a full-resolution one.
 
-    The names match the PyTorch peer's ``--arch`` values.
+    The autoencoder names match the PyTorch peer's ``--arch`` values.
     """
+    if model_cfg.architecture == "set_prediction":
+        return "set_prediction"
     return "clevr" if math.prod(model_cfg.decoder.strides) > 1 else "sprites"
 
 
@@ -77,11 +77,19 @@ def _memory(compiled: Any, device: jax.Device) -> dict[str, int | None]:
 
 
 def synthetic_batch(config: ml_collections.ConfigDict, par: DataParallel) -> dict[str, Any]:
-    """Uniform random images in [-1, 1] of the config's shape and global batch, on device."""
+    """Uniform random images in [-1, 1] of the config's shape and global batch, on device.
+
+    Set prediction also gets ``targets [B, max_set_size, 19]``: random properties, all objects real.
+    """
     h, w = config.model.image_size
+    rng = np.random.default_rng(config.seed)
     shape = (config.batch_size, h, w, config.model.num_channels)
-    image = np.random.default_rng(config.seed).uniform(-1.0, 1.0, shape).astype(np.float32)
-    batch = par.shard_batch({"image": image})
+    host = {"image": rng.uniform(-1.0, 1.0, shape).astype(np.float32)}
+    if config.model.architecture == "set_prediction":
+        targets = rng.uniform(0.0, 1.0, (config.batch_size, config.data.max_set_size, NUM_PROPERTIES))
+        targets[..., -1] = 1.0
+        host["targets"] = targets.astype(np.float32)
+    batch = par.shard_batch(host)
     if par.mode == "pmap":  # shard_batch only reshapes; place the shards once, up front
         batch = jax.pmap(lambda b: b, devices=par.local_devices)(batch)
     return batch
@@ -117,13 +125,9 @@ def step_benchmark(
     config: ml_collections.ConfigDict, steps: int, warmup: int, peak_tflops: float | None
 ) -> dict[str, Any]:
     """Times the compiled train step; see the module docstring."""
-    par = DataParallel(config.parallelism)
-    model = build_model(config.model, config.dtype)
-    optimizer, schedule = make_optimizer(config), make_schedule(config)
-    state = par.replicate(init_state(config, model, optimizer))
-    step_fn = par.compile(
-        make_train_step(model, optimizer, schedule, par.axis_name), donate_state=True
-    )
+    run = build_setup(config)
+    par, step_fn = run.par, run.train_step
+    state = par.replicate(run.init_state())
     batch = synthetic_batch(config, par)
     base = jax.random.key(config.seed)
     keys = [jax.random.fold_in(base, i) for i in range(warmup + steps)]
@@ -187,7 +191,7 @@ def data_benchmark(config: ml_collections.ConfigDict, steps: int, warmup: int) -
     timed separately and excluded from the rate.
     """
     start = time.perf_counter()
-    batches = train_iterator(config.data, global_batch_size=config.batch_size, seed=config.seed)
+    batches = build_setup(config).train_batches()
     setup_s = time.perf_counter() - start
     start = time.perf_counter()
     for _ in range(warmup):
@@ -236,9 +240,7 @@ def run(
 def _define_flags() -> dict[str, Any]:
     """The command-line flags (defined on use, so importing this module defines none)."""
     return {
-        "config": config_flags.DEFINE_config_file(
-            "config", None, "Training config file.", lock_config=True
-        ),
+        "config": cli.define_config_flag(),
         "mode": flags.DEFINE_enum("mode", "step", list(MODES), "step: train step; data: input."),
         "steps": flags.DEFINE_integer("steps", 20, "Timed steps (or batches)."),
         "warmup": flags.DEFINE_integer("warmup", 3, "Untimed steps (or batches) before timing."),
@@ -248,26 +250,22 @@ def _define_flags() -> dict[str, Any]:
     }
 
 
-def cli() -> None:
+def cli_main() -> None:
     """``python -m slot_jax.benchmark``: prints one JSON line on stdout, logs on stderr."""
     args = _define_flags()
-    flags.mark_flags_as_required(["config"])
 
     def main(argv: list[str]) -> None:
         if len(argv) > 1:
             raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-        import tensorflow as tf
-
-        tf.config.set_visible_devices([], "GPU")  # tf.data only; the device belongs to JAX
+        cli.hide_accelerators_from_tensorflow()
         values = {k: v.value for k, v in args.items()}
         with contextlib.redirect_stdout(sys.stderr):  # e.g. TFDS's "preparing dataset" lines
             result = run(**values)
         result["config"] = config_flags.get_config_filename(flags.FLAGS["config"])
         print(json.dumps(result), file=sys.stdout, flush=True)
 
-    logging.set_verbosity(logging.INFO)
-    app.run(main)
+    cli.run(main)
 
 
 if __name__ == "__main__":
-    cli()
+    cli_main()

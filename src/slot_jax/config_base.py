@@ -1,4 +1,8 @@
-"""Defaults shared by the configs in ``configs/``: the paper's training setup and the data section."""
+"""What the configs in ``configs/`` build on: the data section, the paper's training setups, a loader.
+
+A config file imports these plainly (``from slot_jax.config_base import base_config, data_config``)
+and adjusts the result; :func:`load_config` reads a config file with command-line style overrides.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,8 @@ from collections.abc import Sequence
 
 import ml_collections
 from ml_collections.config_dict import placeholder
+
+from slot_jax.models.presets import set_prediction_model_config
 
 
 def data_config(name: str, image_size: tuple[int, int]) -> ml_collections.ConfigDict:
@@ -63,6 +69,25 @@ def base_config(
     config.keep_checkpoints = 3
     config.eval_every = 25_000
     config.eval_batch_size = 64
+    return config
+
+
+def set_prediction_config(dataset: str) -> ml_collections.ConfigDict:
+    """The paper's CLEVR set prediction on ``dataset`` (``clevr`` or ``procedural_clevr``).
+
+    K = 10 slots, encoder strides 1-2-2-1, no crop, targets padded to 10 objects, batch 512,
+    150k steps, warm-up 1k steps, decay every 50k steps, evaluation every 10k steps.
+    """
+    data = data_config(dataset, (128, 128))
+    data.crop = False
+    data.targets = "set_prediction"
+    data.max_set_size = 10
+    config = base_config(set_prediction_model_config(num_slots=10), data)
+    config.batch_size = 512
+    config.num_train_steps = 150_000
+    config.warmup_steps = 1_000
+    config.decay_steps = 50_000
+    config.eval_every = 10_000
     return config
 
 

@@ -16,7 +16,6 @@ writes them, with every curve, to ``DIR/seeds.json``. The learning test runs the
 from __future__ import annotations
 
 import argparse
-import glob
 import json
 import os
 import re
@@ -27,9 +26,10 @@ import time
 from collections.abc import Sequence
 
 from slot_jax.config_base import load_config
+from slot_jax.evaluation.results import Curve, read_curve
 
 STOP_GRACE_S = 60  # a stopped seed's process gets this long to save its checkpoint (SIGTERM)
-Curve = dict[int, dict[str, float]]  # step -> metric -> held-out mean
+
 _DEVICE_COUNT_FLAG = re.compile(r"--xla_force_host_platform_device_count=\d+")
 
 
@@ -45,16 +45,6 @@ def one_device_env() -> dict[str, str]:
     env["XLA_FLAGS"] = _DEVICE_COUNT_FLAG.sub("", env.get("XLA_FLAGS", "")).strip()
     env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     return env
-
-
-def read_curve(workdir: str) -> Curve:
-    """Held-out metric means by step, from the evaluations in ``workdir/eval/metrics_<step>.json``."""
-    curve = {}
-    for path in glob.glob(os.path.join(workdir, "eval", "metrics_*.json")):
-        with open(path) as f:
-            result = json.load(f)
-        curve[int(result["step"])] = {k: v["mean"] for k, v in result["metrics"].items()}
-    return dict(sorted(curve.items()))
 
 
 def _tail(path: str, lines: int = 15) -> str:

@@ -1,6 +1,6 @@
 """Average precision of CLEVR property predictions, as the official Slot Attention evaluation.
 
-Predictions and targets use the 19-d layout of :mod:`slot_jax.set_prediction`. Over the whole
+Predictions and targets use the 19-d layout of :mod:`slot_jax.properties`. Over the whole
 evaluation set, predictions are ranked by objectness (the last dim, highest first). A prediction
 is matched to the nearest (in 3-D, original units) real ground-truth object of its image whose four
 discrete attributes (argmax of size, material, shape and colour) all equal its own. It is a true
@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from slot_jax.set_prediction import (
+from slot_jax.properties import (
     COORD_SCALE,
     DISCRETE_PROPERTIES,
     OBJECTNESS_INDEX,

@@ -4,7 +4,7 @@ Works on the ``objects`` of TFDS ``clevr`` and of ``procedural_clevr`` (same fea
 ClassLabel orders), either raw (per-object ``[n, ...]``) or padded by
 :func:`slot_jax.data.clevr.pad_objects` (``[max, ...]`` with a ``visibility`` mask).
 
-Each object becomes the 19-d vector of :mod:`slot_jax.set_prediction`, in the official order
+Each object becomes the 19-d vector of :mod:`slot_jax.properties`, in the official order
 ``[3d_coords, size, material, shape, color, objectness]``:
 
 * dims 0-2: ``(3d_coords + 3) / 6``;
@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import tensorflow as tf
 
-from slot_jax.set_prediction import COORD_OFFSET, COORD_SCALE, NUM_PROPERTIES, PROPERTIES
+from slot_jax.properties import COORD_OFFSET, COORD_SCALE, NUM_PROPERTIES, PROPERTIES
 
 
 def set_prediction_targets(objects: dict, max_objects: int = 10) -> tf.Tensor:

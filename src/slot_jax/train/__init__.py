@@ -1,22 +1,27 @@
-"""Training: optimiser, state, the pure train step, data parallelism, checkpoints and the loop."""
+"""Training: optimiser, the pure train step, the one set-up path, the loop and ``--mode=eval``."""
 
-from slot_jax.train.loop import NonFiniteLossError, abstract_state, init_state, train
+from slot_jax.lib.state import TrainState
+from slot_jax.train.eval_checkpoint import evaluate
+from slot_jax.train.loop import NonFiniteLossError, train
 from slot_jax.train.optim import make_optimizer, make_schedule, paper_schedule, warmup_cosine_schedule
-from slot_jax.train.state import TrainState
+from slot_jax.train.setup import Setup, abstract_state, build_setup, init_state
 from slot_jax.train.step import make_train_step
 from slot_jax.train.validate import ConfigError, validate_config
 
 __all__ = [
     "ConfigError",
     "NonFiniteLossError",
+    "Setup",
     "TrainState",
     "abstract_state",
+    "evaluate",
     "init_state",
     "make_optimizer",
     "make_schedule",
     "make_train_step",
     "paper_schedule",
+    "build_setup",
     "train",
-    "warmup_cosine_schedule",
     "validate_config",
+    "warmup_cosine_schedule",
 ]

@@ -7,23 +7,16 @@ import signal
 from collections.abc import Callable
 
 import jax
-import jax.numpy as jnp
 import ml_collections
 import numpy as np
 from absl import logging
 
-from slot_jax.builder import build_model
-from slot_jax.data.pipeline import train_iterator
-from slot_jax.train import checkpoint
-from slot_jax.train.images import log_images
-from slot_jax.train.logger import Logger
-from slot_jax.train.optim import make_optimizer, make_schedule
-from slot_jax.train.parallel import DataParallel
-from slot_jax.train.state import TrainState, create_state
-from slot_jax.train.step import make_train_step
+from slot_jax.evaluation.images import log_images
+from slot_jax.lib import checkpoint
+from slot_jax.lib.logger import Logger
+from slot_jax.lib.state import TrainState
+from slot_jax.train.setup import build_setup
 from slot_jax.train.summary import parameter_overview, save_config
-from slot_jax.train.tasks import LOSSES
-from slot_jax.train.validate import validate_config
 
 
 class NonFiniteLossError(RuntimeError):
@@ -53,19 +46,6 @@ class _Preemption:
             signal.signal(signal.SIGTERM, self._previous)
 
 
-def init_state(config: ml_collections.ConfigDict, model, optimizer) -> TrainState:
-    """A fresh state from ``config.seed`` (params initialised on one example)."""
-    init_key, run_key = jax.random.split(jax.random.key(config.seed))
-    image = jnp.zeros((1, *config.model.image_size, config.model.num_channels), jnp.float32)
-    params = jax.jit(model.init)({"params": init_key, "slots": init_key}, image)["params"]
-    return create_state(params, optimizer, run_key)
-
-
-def abstract_state(config: ml_collections.ConfigDict, model) -> TrainState:
-    """Shapes and dtypes of the state of ``config`` (no compute): the target for restoring."""
-    return jax.eval_shape(lambda: init_state(config, model, make_optimizer(config)))
-
-
 def _check_finite(history: list[dict], config, last_saved: int | None, step: int) -> None:
     bad = [int(m["step"]) for m in history if not bool(m["finite"])]
     if not bad:
@@ -77,18 +57,6 @@ def _check_finite(history: list[dict], config, last_saved: int | None, step: int
             "config.grad_clip_norm (e.g. 0.05), or set config.on_nonfinite='skip'."
         )
     logging.warning("Skipped %d non-finite updates (steps %s).", len(bad), bad[:10])
-
-
-def _periodic_eval(evaluator, params, key, workdir: str, step: int) -> None:
-    from slot_jax.evaluate import summary_line, write_results
-
-    summary, _ = evaluator(params, key)
-    if jax.process_index() == 0:
-        write_results(workdir, step, summary)
-        eval_logger = Logger(workdir, "eval")
-        eval_logger.scalars(step, {k: v["mean"] for k, v in summary.items()})
-        eval_logger.close()
-    logging.info("%s", summary_line(step, summary))
 
 
 def train(
@@ -108,15 +76,13 @@ def train(
 
 
 def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> TrainState:
-    validate_config(config, len(devices) if devices else None)
+    run = build_setup(config, devices)
     os.makedirs(workdir, exist_ok=True)
     lead = jax.process_index() == 0
     if lead:
         save_config(config, workdir)
-    par = DataParallel(config.parallelism, devices=devices)
-    model = build_model(config.model, config.dtype)
-    optimizer, schedule = make_optimizer(config), make_schedule(config)
-    state = init_state(config, model, optimizer)
+    par, model = run.par, run.model
+    state = run.init_state()
     manager = checkpoint.make_manager(workdir, config.keep_checkpoints)
     last_saved = manager.latest_step()
     if last_saved is not None:
@@ -127,20 +93,10 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> Tra
         logging.info("Parameters:\n%s", parameter_overview(state.params))
     base_key = jax.random.wrap_key_data(np.asarray(jax.device_get(state.rng)))  # not donated
     state = par.replicate(state)
-    step_fn = par.compile(
-        make_train_step(model, optimizer, schedule, par.axis_name, LOSSES[config.model.architecture]),
-        donate_state=True,
-    )
-    batches = train_iterator(
-        config.data, global_batch_size=config.batch_size, seed=config.seed, start_step=start
-    )
+    step_fn = run.train_step
+    batches = run.train_batches(start)
     logger = Logger(workdir, "train", enabled=lead)
     logger.start(start)
-    evaluator = None
-    if config.get("eval_every", 0):
-        from slot_jax.evaluate import make_evaluator  # imports this package
-
-        evaluator = make_evaluator(config, model, par)
     history: list[dict] = []
     total = config.num_train_steps
     hooks = config.get("image_log_every", 0) if config.model.architecture == "autoencoder" else 0
@@ -168,8 +124,8 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> Tra
         if hooks and (step % hooks == 0 or step == total) and lead:  # not on SIGTERM: be quick
             params = par.unreplicate(state).params
             log_images(logger, model, params, host_batch["image"], base_key, step)
-        if evaluator and (step % config.eval_every == 0 or step == total):
-            _periodic_eval(evaluator, par.unreplicate(state).params, base_key, workdir, step)
+        if config.get("eval_every", 0) and (step % config.eval_every == 0 or step == total):
+            run.evaluator.report(par.unreplicate(state).params, base_key, step, workdir)
         if step % config.checkpoint_every == 0 or stop:
             _check_finite(jax.device_get(history), config, last_saved, step)
             checkpoint.save(manager, step, par.unreplicate(state))

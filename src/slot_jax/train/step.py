@@ -1,43 +1,19 @@
-"""The pure train step ``train_step(state, batch, rng) -> (state, metrics)`` and the shared forward."""
+"""The pure train step ``train_step(state, batch, rng) -> (state, metrics)`` and the task losses."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import optax
 
-from slot_jax.train.state import TrainState
+from slot_jax.lib.forward import forward
+from slot_jax.lib.state import TrainState
+from slot_jax.set_loss import hungarian_huber_loss
 
 Batch = dict[str, jnp.ndarray]
-
-
-def slot_noise(
-    model: nn.Module, rng: jax.Array, local_batch: int, axis_name: str | None
-) -> jnp.ndarray:
-    """Standard-normal slot noise ``[local_batch, K, D]``, drawn for the *global* batch.
-
-    Under ``pmap`` (``axis_name`` set) each device draws the global noise and keeps its slice, so
-    the slots, and hence the losses, do not depend on the number of devices or the parallel mode.
-    """
-    k, d = model.slot_init.num_slots, model.slot_init.slot_size
-    if axis_name is None:
-        return jax.random.normal(rng, (local_batch, k, d))
-    n = jax.lax.psum(1, axis_name)
-    noise = jax.random.normal(rng, (local_batch * n, k, d))
-    start = jax.lax.axis_index(axis_name) * local_batch
-    return jax.lax.dynamic_slice_in_dim(noise, start, local_batch)
-
-
-def forward(
-    model: nn.Module, params: Any, image: jnp.ndarray, rng: jax.Array, axis_name: str | None
-) -> dict[str, jnp.ndarray]:
-    """The model's outputs for ``image [b, H, W, C]`` with slot noise from ``rng``."""
-    noise = slot_noise(model, rng, image.shape[0], axis_name)
-    return model.apply({"params": params}, image, noise)
 
 
 def mse(recon: jnp.ndarray, image: jnp.ndarray) -> jnp.ndarray:
@@ -51,6 +27,19 @@ def reconstruction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
     return mse(out["recon"], batch["image"])
 
 
+def set_prediction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
+    """The set-prediction loss of ``batch["targets"]`` (Hungarian-matched Huber)."""
+    out = forward(model, params, batch["image"], rng, axis_name)
+    return hungarian_huber_loss(out["predictions"], batch["targets"])
+
+
+# The loss of each ``config.model.architecture``: ``loss(model, params, batch, rng, axis_name)``.
+LOSSES: dict[str, Callable[..., jnp.ndarray]] = {
+    "autoencoder": reconstruction_loss,
+    "set_prediction": set_prediction_loss,
+}
+
+
 def make_train_step(
     model: nn.Module,
     optimizer: optax.GradientTransformation,
@@ -61,7 +50,7 @@ def make_train_step(
     """Builds ``train_step(state, batch, rng)``.
 
     ``batch["image"]`` is ``[b, H, W, C]``; ``rng`` the step's key; ``loss(model, params, batch,
-    rng, axis_name)`` the task's loss (see :mod:`slot_jax.train.tasks`). With ``axis_name`` (pmap) the
+    rng, axis_name)`` the task's loss (see :data:`LOSSES`). With ``axis_name`` (pmap) the
     loss and gradients are averaged over that axis. A non-finite loss or gradient leaves params and
     optimiser state unchanged (the step still counts) and reports ``finite = False``: the loop
     either stops (keeping the last good checkpoint) or goes on, per ``config.on_nonfinite``.

@@ -6,8 +6,8 @@ import jax
 import ml_collections
 
 from slot_jax.data.registry import get_spec, split_name
+from slot_jax.lib.parallel import MODES
 from slot_jax.train.optim import SCHEDULES
-from slot_jax.train.parallel import MODES
 
 NONFINITE_MODES = ("stop", "skip")
 

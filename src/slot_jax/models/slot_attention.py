@@ -8,7 +8,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from slot_jax.layers import MLP, check_rank, glorot
+from slot_jax.models.layers import MLP, check_rank, glorot
 
 # Keras' LayerNorm epsilon, used by the official code (Flax's default is 1e-6).
 LAYERNORM_EPSILON = 1e-3

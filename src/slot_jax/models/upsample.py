@@ -23,7 +23,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from slot_jax.layers import glorot
+from slot_jax.models.layers import glorot
 
 
 def _same_padding_start(kernel: int, stride: int) -> int:

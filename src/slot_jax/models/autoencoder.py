@@ -5,10 +5,10 @@ from __future__ import annotations
 import flax.linen as nn
 import jax.numpy as jnp
 
-from slot_jax.decoder import SpatialBroadcastDecoder
-from slot_jax.encoder import CNNEncoder
-from slot_jax.layers import check_rank
-from slot_jax.slot_attention import SlotAttention
+from slot_jax.models.decoder import SpatialBroadcastDecoder
+from slot_jax.models.encoder import CNNEncoder
+from slot_jax.models.layers import check_rank
+from slot_jax.models.slot_attention import SlotAttention
 
 
 class SlotAutoencoder(nn.Module):

@@ -10,9 +10,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from slot_jax.layers import check_rank, glorot
-from slot_jax.position import SoftPositionEmbed
-from slot_jax.upsample import ConvTransposeSubpixel
+from slot_jax.models.layers import check_rank, glorot
+from slot_jax.models.position import SoftPositionEmbed
+from slot_jax.models.upsample import ConvTransposeSubpixel
 
 
 def alpha_composite(decoded: jnp.ndarray) -> dict[str, jnp.ndarray]:
@@ -36,7 +36,7 @@ class SpatialBroadcastDecoder(nn.Module):
 
     Each slot ``[D]`` is tiled to ``broadcast_size``, gets a soft position embedding, and goes
     through ``len(features)`` ReLU convolutions (transposed, sub-pixel form, where the stride is > 1;
-    see :mod:`slot_jax.upsample`) and a final ``Conv(num_channels + 1, output_kernel_size)``.
+    see :mod:`slot_jax.models.upsample`) and a final ``Conv(num_channels + 1, output_kernel_size)``.
 
     CLEVR (paper): ``broadcast_size=(8, 8), features=(64,)*5, strides=(2, 2, 2, 2, 1)`` -> 128x128.
     Sprites (paper): ``broadcast_size=(64, 64), features=(32,)*3, strides=(1, 1, 1)``.

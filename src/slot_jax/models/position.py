@@ -7,7 +7,7 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
-from slot_jax.layers import glorot
+from slot_jax.models.layers import glorot
 
 
 def build_grid(height: int, width: int) -> jnp.ndarray:

@@ -1,4 +1,4 @@
-"""Slot image grids for TensorBoard during training."""
+"""Slot image grids for TensorBoard, during training and evaluation."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import flax.linen as nn
 import jax
 import numpy as np
 
-from slot_jax.train.logger import Logger
+from slot_jax.lib.logger import Logger
 
 NUM_IMAGES = 4
 

@@ -6,7 +6,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from slot_jax.layers import glorot
+from slot_jax.models.layers import glorot
 
 SLOTS_RNG = "slots"
 

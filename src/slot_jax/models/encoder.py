@@ -8,9 +8,9 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
-from slot_jax.layers import MLP, check_rank, glorot
-from slot_jax.position import SoftPositionEmbed
-from slot_jax.slot_attention import LAYERNORM_EPSILON
+from slot_jax.models.layers import MLP, check_rank, glorot
+from slot_jax.models.position import SoftPositionEmbed
+from slot_jax.models.slot_attention import LAYERNORM_EPSILON
 
 
 class CNNEncoder(nn.Module):

@@ -1,4 +1,4 @@
-"""Builds models from an ``ml_collections.ConfigDict`` model section, plus the paper's presets."""
+"""Builds a model from an ``ml_collections.ConfigDict`` model section (see :mod:`.presets`)."""
 
 from __future__ import annotations
 
@@ -8,66 +8,14 @@ import flax.linen as nn
 import jax.numpy as jnp
 import ml_collections
 
-from slot_jax.autoencoder import SlotAutoencoder
-from slot_jax.decoder import SpatialBroadcastDecoder
-from slot_jax.encoder import CNNEncoder
-from slot_jax.set_prediction import NUM_PROPERTIES, SetPredictionModel
-from slot_jax.slot_attention import SlotAttention
-from slot_jax.slot_init import SLOT_INITIALISERS
+from slot_jax.models.autoencoder import SlotAutoencoder
+from slot_jax.models.decoder import SpatialBroadcastDecoder
+from slot_jax.models.encoder import CNNEncoder
+from slot_jax.models.set_prediction import SetPredictionModel
+from slot_jax.models.slot_attention import SlotAttention
+from slot_jax.models.slot_init import SLOT_INITIALISERS
 
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
-
-
-def _common(num_slots: int, image_size: tuple[int, int], width: int) -> ml_collections.ConfigDict:
-    cfg = ml_collections.ConfigDict()
-    cfg.architecture = "autoencoder"
-    cfg.image_size = image_size
-    cfg.num_channels = 3
-    cfg.num_slots = num_slots
-    cfg.slot_size = 64
-    cfg.slot_init = "gaussian"
-    cfg.slot_attention = ml_collections.ConfigDict(
-        dict(num_iterations=3, mlp_hidden_size=128, epsilon=1e-8, num_heads=1, implicit_grad=False)
-    )
-    cfg.encoder = ml_collections.ConfigDict(
-        dict(features=(width,) * 4, kernel_size=5, strides=(1, 1, 1, 1), mlp_features=(64, 64))
-    )
-    return cfg
-
-
-def clevr_model_config(num_slots: int = 7) -> ml_collections.ConfigDict:
-    """The paper's CLEVR object-discovery model: 128x128, 64-channel CNNs, 8x8 broadcast."""
-    cfg = _common(num_slots, (128, 128), 64)
-    cfg.decoder = ml_collections.ConfigDict(
-        dict(
-            broadcast_size=(8, 8), features=(64,) * 5, strides=(2, 2, 2, 2, 1),
-            kernel_size=5, output_kernel_size=3,
-        )
-    )
-    return cfg
-
-
-def sprites_model_config(
-    num_slots: int = 6, image_size: tuple[int, int] = (64, 64)
-) -> ml_collections.ConfigDict:
-    """The paper's sprites model (Multi-dSprites, Tetrominoes): 32-channel CNNs, full-res broadcast."""
-    cfg = _common(num_slots, image_size, 32)
-    cfg.decoder = ml_collections.ConfigDict(
-        dict(
-            broadcast_size=image_size, features=(32,) * 3, strides=(1, 1, 1),
-            kernel_size=5, output_kernel_size=3,
-        )
-    )
-    return cfg
-
-
-def set_prediction_model_config(num_slots: int = 10) -> ml_collections.ConfigDict:
-    """The paper's CLEVR set-prediction model: 128x128, encoder strides (1, 2, 2, 1), 19-d head."""
-    cfg = _common(num_slots, (128, 128), 64)
-    cfg.architecture = "set_prediction"
-    cfg.encoder.strides = (1, 2, 2, 1)
-    cfg.head = ml_collections.ConfigDict(dict(features=(64, NUM_PROPERTIES)))
-    return cfg
 
 
 def build_slot_attention(cfg: ml_collections.ConfigDict, dtype) -> SlotAttention:
@@ -106,7 +54,7 @@ def resolve_dtype(name: str):
 
 
 def build_model(cfg: ml_collections.ConfigDict, dtype: str = "float32") -> nn.Module:
-    """Returns the model a config's ``model`` section describes (see the presets above).
+    """Returns the model a config's ``model`` section describes (see :mod:`slot_jax.models.presets`).
 
     ``dtype`` is the computation dtype (``config.dtype``: "float32" or "bfloat16"); parameters and
     the composited reconstruction stay float32.

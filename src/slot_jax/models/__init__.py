@@ -1,0 +1,42 @@
+"""The Flax (``linen``) modules of Slot Attention, the model builder and the paper's presets.
+
+* :mod:`.slot_attention` (:class:`SlotAttention`) and :mod:`.slot_init` (its initialisers);
+* :mod:`.layers` (MLP, initialisers, shape checks), :mod:`.position` (soft position embedding);
+* :mod:`.encoder` (CNN encoder), :mod:`.decoder` (spatial broadcast decoder), :mod:`.upsample`
+  (exact sub-pixel transposed convolution);
+* :mod:`.autoencoder` (object discovery) and :mod:`.set_prediction` (property prediction);
+* :mod:`.build` (:func:`build_model` from a config's ``model`` section) and :mod:`.presets`.
+"""
+
+from slot_jax.models.autoencoder import SlotAutoencoder
+from slot_jax.models.build import build_model
+from slot_jax.models.decoder import SpatialBroadcastDecoder, alpha_composite
+from slot_jax.models.encoder import CNNEncoder
+from slot_jax.models.position import SoftPositionEmbed, build_grid
+from slot_jax.models.presets import (
+    clevr_model_config,
+    set_prediction_model_config,
+    sprites_model_config,
+)
+from slot_jax.models.set_prediction import SetPredictionModel
+from slot_jax.models.slot_attention import SlotAttention
+from slot_jax.models.slot_init import GaussianSlotInit, LearnedQueriesInit
+from slot_jax.models.upsample import ConvTransposeSubpixel
+
+__all__ = [
+    "CNNEncoder",
+    "ConvTransposeSubpixel",
+    "GaussianSlotInit",
+    "LearnedQueriesInit",
+    "SetPredictionModel",
+    "SlotAttention",
+    "SlotAutoencoder",
+    "SoftPositionEmbed",
+    "SpatialBroadcastDecoder",
+    "alpha_composite",
+    "build_grid",
+    "build_model",
+    "clevr_model_config",
+    "set_prediction_model_config",
+    "sprites_model_config",
+]

@@ -1,0 +1,30 @@
+"""``--mode=eval``: restores a checkpoint of a workdir and evaluates the whole held-out split once."""
+
+from __future__ import annotations
+
+import os
+
+import ml_collections
+
+from slot_jax.lib import checkpoint
+from slot_jax.train.setup import build_setup
+
+
+def evaluate(
+    config: ml_collections.ConfigDict, workdir: str, checkpoint_step: int | None = None
+) -> dict:
+    """Evaluates the checkpoint at ``checkpoint_step`` (default: the latest) of ``workdir``.
+
+    Writes what the periodic evaluation writes (:meth:`slot_jax.evaluation.Evaluator.report`) and
+    returns ``{"step", "metrics", "path", "line"}``.
+    """
+    run = build_setup(config)
+    if not os.path.isdir(checkpoint.checkpoint_dir(workdir)):
+        raise FileNotFoundError(
+            f"No checkpoints in workdir {os.path.abspath(workdir)!r}; train first with "
+            f"--mode=train --workdir={workdir}."
+        )
+    manager = checkpoint.make_manager(workdir, config.keep_checkpoints, read_only=True)
+    state = checkpoint.restore(manager, run.abstract_state(), checkpoint_step)
+    manager.close()
+    return run.evaluator.report(state.params, state.key, int(state.step), workdir)

@@ -1,0 +1,97 @@
+"""One set-up path: everything a run builds from a config, for the trainer, ``--mode=eval``, the
+benchmark and the notebook alike.
+
+:func:`build_setup` validates the config and builds the data parallelism, the model, the optimiser
+and its schedule, the compiled train step (with the task's loss) and the evaluator; :class:`Setup`
+then gives the initial or abstract state and the training batches. Compilation happens on first use.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable, Iterator
+
+import flax.linen as nn
+import jax
+import jax.numpy as jnp
+import ml_collections
+import optax
+
+from slot_jax.data.pipeline import Batch, train_iterator
+from slot_jax.evaluation import Evaluator
+from slot_jax.lib.parallel import DataParallel
+from slot_jax.lib.state import TrainState, create_state
+from slot_jax.models import build_model
+from slot_jax.train.optim import make_optimizer, make_schedule
+from slot_jax.train.step import LOSSES, make_train_step
+from slot_jax.train.validate import validate_config
+
+
+def init_state(
+    config: ml_collections.ConfigDict, model: nn.Module, optimizer: optax.GradientTransformation
+) -> TrainState:
+    """A fresh state from ``config.seed`` (params initialised on one example)."""
+    init_key, run_key = jax.random.split(jax.random.key(config.seed))
+    image = jnp.zeros((1, *config.model.image_size, config.model.num_channels), jnp.float32)
+    params = jax.jit(model.init)({"params": init_key, "slots": init_key}, image)["params"]
+    return create_state(params, optimizer, run_key)
+
+
+def abstract_state(config: ml_collections.ConfigDict, model: nn.Module) -> TrainState:
+    """Shapes and dtypes of the state of ``config`` (no compute): the target for restoring."""
+    return jax.eval_shape(lambda: init_state(config, model, make_optimizer(config)))
+
+
+@dataclasses.dataclass
+class Setup:
+    """What :func:`build_setup` builds from ``config``.
+
+    Attributes:
+      config: the validated config.
+      par: data parallelism over the run's devices (``config.parallelism``).
+      model: the Flax module of ``config.model``.
+      optimizer, schedule: Adam on ``config.schedule`` (see :mod:`slot_jax.train.optim`).
+      train_step: ``train_step(state, batch, rng) -> (state, metrics)``, compiled by ``par`` with
+        the task's loss; the state is donated.
+      evaluator: the held-out evaluation (:class:`slot_jax.evaluation.Evaluator`).
+    """
+
+    config: ml_collections.ConfigDict
+    par: DataParallel
+    model: nn.Module
+    optimizer: optax.GradientTransformation
+    schedule: optax.Schedule
+    train_step: Callable
+    evaluator: Evaluator
+
+    def init_state(self) -> TrainState:
+        """A fresh state on the host (``par.replicate`` places it)."""
+        return init_state(self.config, self.model, self.optimizer)
+
+    def abstract_state(self) -> TrainState:
+        """The state's shapes and dtypes, without compute: the target for restoring a checkpoint."""
+        return abstract_state(self.config, self.model)
+
+    def train_batches(self, start_step: int = 0) -> Iterator[Batch]:
+        """The training stream from ``start_step`` on (a pure function of seed and step)."""
+        return train_iterator(
+            self.config.data, global_batch_size=self.config.batch_size, seed=self.config.seed,
+            start_step=start_step,
+        )
+
+
+def build_setup(config: ml_collections.ConfigDict, devices: list | None = None) -> Setup:
+    """Validates ``config`` and builds its run over ``devices`` (default: all devices).
+
+    Raises :class:`slot_jax.train.ConfigError` with a one-line fix for an inconsistent config.
+    """
+    validate_config(config, len(devices) if devices else None)
+    par = DataParallel(config.parallelism, devices=devices)
+    model = build_model(config.model, config.dtype)
+    optimizer, schedule = make_optimizer(config), make_schedule(config)
+    loss = LOSSES[config.model.architecture]
+    step = make_train_step(model, optimizer, schedule, par.axis_name, loss)
+    return Setup(
+        config=config, par=par, model=model, optimizer=optimizer, schedule=schedule,
+        train_step=par.compile(step, donate_state=True), evaluator=Evaluator(config, model, par),
+    )
