@@ -309,17 +309,17 @@ plt.show()
 # %% [markdown]
 # ### FG-ARI
 #
-# `slot_jax.evaluate.evaluate(config, workdir)` restores the latest checkpoint and evaluates the
-# whole held-out split once: the foreground adjusted Rand index (FG-ARI, the paper's metric), the
-# ARI including the background, mean best overlap (mBO), Hungarian-matched mIoU and the
-# reconstruction MSE, each as mean and standard error. It also writes
+# `slot_jax.train.evaluate(config, workdir)` (what `--mode=eval` runs) restores the latest
+# checkpoint and evaluates the whole held-out split once: the foreground adjusted Rand index
+# (FG-ARI, the paper's metric), the ARI including the background, mean best overlap (mBO),
+# Hungarian-matched mIoU and the reconstruction MSE, each as mean and standard error. It also writes
 # `workdir/eval/metrics_<step>.json` and a slot grid `workdir/eval/slots_<step>.png`.
 #
 # With the CPU defaults the model has trained for a few dozen steps only, so the FG-ARI is close to
 # chance. The paper reports an FG-ARI of 91.3 ± 0.3 (%) on Multi-dSprites after 500k steps.
 
 # %%
-from slot_jax.evaluate import evaluate
+from slot_jax.train import evaluate
 
 result = evaluate(config, WORKDIR)
 names = {"fg_ari": "FG-ARI", "ari": "ARI", "mbo": "mBO", "miou": "mIoU", "mse": "MSE"}
@@ -333,16 +333,15 @@ for key, name in names.items():
 #
 # The trainer saved orbax checkpoints in `WORKDIR/checkpoints` (every `config.checkpoint_every`
 # steps and at the end, keeping the last `config.keep_checkpoints`). The helpers in
-# `slot_jax.train.checkpoint` open them: `make_manager` gives an orbax `CheckpointManager`, and
-# `restore` reads a step (default: the latest) into the structure of a given state. A freshly
-# initialised state, or just its shapes from `jax.eval_shape`, serves as that structure, so
-# restoring needs nothing but the config. Running `train` again with the same workdir resumes
-# from the latest checkpoint the same way.
+# `slot_jax.lib.checkpoint` open them: `make_manager` gives an orbax `CheckpointManager`, and
+# `restore` reads a step (default: the latest) into the structure of a given state. The set-up the
+# trainer builds from a config, `slot_jax.train.build_setup(config)`, gives that structure without
+# allocating it (`abstract_state()`), so restoring needs nothing but the config. Running `train`
+# again with the same workdir resumes from the latest checkpoint the same way.
 
 # %%
-from slot_jax.train import checkpoint
-from slot_jax.train.loop import init_state
-from slot_jax.train.optim import make_optimizer
+from slot_jax.lib import checkpoint
+from slot_jax.train import build_setup
 
 
 def trees_equal(a, b) -> bool:
@@ -353,7 +352,7 @@ def trees_equal(a, b) -> bool:
 
 
 # The shapes and dtypes of a TrainState for this config, without allocating it.
-abstract_state = jax.eval_shape(lambda: init_state(config, model, make_optimizer(config)))
+abstract_state = build_setup(config).abstract_state()
 
 manager = checkpoint.make_manager(WORKDIR, config.keep_checkpoints, read_only=True)
 print(f"{manager.directory}: steps {manager.all_steps()}, latest {manager.latest_step()}")

@@ -15,8 +15,8 @@ from slot_jax.evaluation.images import log_images
 from slot_jax.lib import checkpoint
 from slot_jax.lib.logger import Logger
 from slot_jax.lib.state import TrainState
+from slot_jax.train.records import parameter_overview, save_config
 from slot_jax.train.setup import build_setup
-from slot_jax.train.summary import parameter_overview, save_config
 
 
 class NonFiniteLossError(RuntimeError):
