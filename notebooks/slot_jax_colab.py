@@ -179,8 +179,8 @@ print(f"steps: {config.num_train_steps}, logged every {config.log_every}, "
 # %% [markdown]
 # ### The data
 #
-# Procedural datasets are TFDS builders that `slot_jax.data` registers. `prepare` generates the
-# configured one on first use (the trainer would also do it) and reuses it afterwards. Each image
+# Procedural datasets are TFDS builders that `slot_jax.data` registers. `prepare_builder` generates
+# the configured one on first use (the trainer would also do it) and reuses it afterwards. Each image
 # comes with exact instance ids (0 is the background), which the metrics below compare with the
 # slots. `eval_iterator` yields every held-out image exactly once, in batches of numpy arrays.
 
@@ -190,15 +190,14 @@ import numpy as np
 import tensorflow_datasets as tfds
 from absl import logging
 
-from slot_jax.data.pipeline import eval_iterator
-from slot_jax.data.sources import prepare
+from slot_jax.data import eval_iterator, prepare_builder
 from slot_jax.visualize import colorize_ids
 
 logging.set_verbosity(logging.ERROR)  # the trainer logs progress at INFO; we print our own
 tfds.disable_progress_bar()
 plt.rcParams["figure.dpi"] = 80
 
-builder = prepare(config.data)
+builder = prepare_builder(config.data)
 print({name: split.num_examples for name, split in builder.info.splits.items()})
 
 batch = next(eval_iterator(config.data, global_batch_size=8))

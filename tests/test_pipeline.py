@@ -5,7 +5,8 @@ import pytest
 
 from slot_jax.config_base import data_config
 from slot_jax.data.pipeline import eval_iterator, train_iterator
-from slot_jax.data.prepare import prepare_dataset
+from slot_jax.data.prepare import command_config
+from slot_jax.data.sources import prepare_builder
 
 
 def _cfg(tfds_dir, name="procedural_multi_dsprites/simple", size=(32, 32), **kw):
@@ -92,12 +93,13 @@ def test_errors(tfds_dir):
     finally:
         registry.DATASETS["procedural_multi_dsprites"] = spec
     with pytest.raises(FileNotFoundError, match="gsutil cp"):
-        prepare_dataset("tetrominoes", data_dir=tfds_dir, manual_dir=tfds_dir)
+        prepare_builder(command_config("tetrominoes", data_dir=tfds_dir, manual_dir=tfds_dir))
 
 
 def test_prepare_command_sizes(tfds_dir):
-    builder = prepare_dataset("procedural_tetrominoes", num_examples=6, num_eval=2, data_dir=tfds_dir)
+    cfg = command_config("procedural_tetrominoes", num_examples=6, num_eval=2, data_dir=tfds_dir)
+    builder = prepare_builder(cfg, download=True)
     assert {k: v.num_examples for k, v in builder.info.splits.items()} == {"train": 6, "test": 2}
     assert isinstance(builder.info.features["image"].shape, tuple)
     with pytest.raises(ValueError, match="only applies to procedural"):
-        prepare_dataset("tetrominoes", num_examples=5, data_dir=tfds_dir)
+        command_config("tetrominoes", num_examples=5, data_dir=tfds_dir)

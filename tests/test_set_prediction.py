@@ -10,7 +10,6 @@ import tensorflow as tf
 from conftest import tiny_set_prediction_config
 
 import slot_jax
-from slot_jax.data.clevr import pad_objects
 from slot_jax.data.procedural import clevr_render
 from slot_jax.data.targets import set_prediction_targets
 from slot_jax.models import set_prediction_model_config
@@ -161,7 +160,8 @@ def test_target_layout():
 
 
 def test_targets_in_tf_data_from_padded_and_procedural_objects():
-    padded = pad_objects({k: tf.constant(v) for k, v in OBJECTS.items()}, 10)
+    padded = {k: np.pad(v, [(0, 7)] + [(0, 0)] * (np.ndim(v) - 1)) for k, v in OBJECTS.items()}
+    padded["visibility"] = np.float32([1, 1, 1] + [0] * 7)  # zero-padded to 10 objects
     ds = tf.data.Dataset.from_tensors(padded).map(set_prediction_targets)
     np.testing.assert_allclose(next(iter(ds)).numpy(), expected_targets(10), atol=1e-7)
 

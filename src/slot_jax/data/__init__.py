@@ -7,6 +7,6 @@ Importing this package registers the TFDS builders, so ``tfds.load("procedural_m
 from slot_jax.data import multi_object, procedural  # noqa: F401  (register TFDS builders)
 from slot_jax.data.pipeline import eval_iterator, train_iterator
 from slot_jax.data.registry import DATASETS, get_spec
-from slot_jax.data.sources import prepare
+from slot_jax.data.sources import prepare_builder
 
-__all__ = ["DATASETS", "eval_iterator", "get_spec", "prepare", "train_iterator"]
+__all__ = ["DATASETS", "eval_iterator", "get_spec", "prepare_builder", "train_iterator"]

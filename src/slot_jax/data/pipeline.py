@@ -27,7 +27,7 @@ import tensorflow_datasets as tfds
 
 from slot_jax.data.preprocess import crop_resize_ids, crop_resize_scale
 from slot_jax.data.registry import DatasetSpec, get_spec
-from slot_jax.data.sources import prepare
+from slot_jax.data.sources import prepare_builder
 from slot_jax.data.targets import set_prediction_targets
 
 Batch = dict[str, np.ndarray]
@@ -76,7 +76,7 @@ def _preprocess_fn(spec: DatasetSpec, cfg: ml_collections.ConfigDict):
 def _base_dataset(cfg: ml_collections.ConfigDict, train: bool) -> tuple[tf.data.Dataset, int | None]:
     """The preprocessed, unbatched, unshuffled examples of this process, and their count if known."""
     spec = get_spec(cfg.name)
-    builder = prepare(cfg)
+    builder = prepare_builder(cfg)
     split = _split(builder, spec.train_split if train else spec.eval_split)
     ds = builder.as_dataset(split=split, shuffle_files=False)
     ds = ds.map(spec.canonical, num_parallel_calls=tf.data.AUTOTUNE)

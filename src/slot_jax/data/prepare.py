@@ -21,39 +21,36 @@ _MANUAL_DIR = flags.DEFINE_string("manual_dir", None, "Folder with the downloade
 flags.mark_flag_as_required("dataset")
 
 
-def prepare_dataset(
+def command_config(
     name: str,
     num_examples: int | None = None,
     num_eval: int | None = None,
     data_dir: str | None = None,
     manual_dir: str | None = None,
 ):
-    """Prepares ``name`` and returns its TFDS builder (see :func:`slot_jax.data.sources.prepare`)."""
+    """The ``config.data`` fields the flags set (for :func:`slot_jax.data.sources.prepare_builder`)."""
     import ml_collections
 
-    from slot_jax.data import registry, sources
+    from slot_jax.data import registry
 
-    spec = registry.get_spec(name)
-    cfg = ml_collections.ConfigDict(
+    if num_examples and not registry.get_spec(name).procedural:
+        raise ValueError(f"--num_examples only applies to procedural datasets, not {name!r}.")
+    return ml_collections.ConfigDict(
         dict(name=name, num_train=num_examples, num_eval=num_eval, data_dir=data_dir,
              manual_dir=manual_dir)
     )
-    if num_examples and not spec.procedural:
-        raise ValueError(f"--num_examples only applies to procedural datasets, not {name!r}.")
-    if spec.procedural or spec.manual:
-        return sources.prepare(cfg)
-    builder = sources.make_builder(cfg)
-    builder.download_and_prepare()
-    return builder
 
 
 def main(argv: list[str]) -> None:
     """Prepares ``--dataset`` and prints its splits; errors exit with one line."""
     del argv
+    from slot_jax.data.sources import prepare_builder
+
     try:
-        builder = prepare_dataset(
+        cfg = command_config(
             _DATASET.value, _NUM_EXAMPLES.value, _NUM_EVAL.value, _DATA_DIR.value, _MANUAL_DIR.value
         )
+        builder = prepare_builder(cfg, download=True)
     except (ValueError, FileNotFoundError) as err:
         raise SystemExit(f"error: {err}") from None
     splits = {k: v.num_examples for k, v in builder.info.splits.items()}

@@ -17,7 +17,14 @@ from collections.abc import Callable
 
 import tensorflow as tf
 
-from slot_jax.data.clevr import CLEVR_CROP
+# TFDS ``clevr:3.1.0`` as the paper preprocesses it: ``image`` uint8 [320, 480, 3] -> /255, x2-1, crop
+# [29:221, 64:256], bilinear resize (no antialiasing) to ``config.data.image_size``, clip to [-1, 1]
+# (:func:`slot_jax.data.preprocess.crop_resize_scale`). CLEVR6 (``config.data.max_objects=6``) keeps
+# the images with at most 6 objects, counted by ``len(objects["3d_coords"])``. Training reads
+# ``train[512:]`` (the first 512 examples serve as train-eval) and evaluation reads ``validation``:
+# the ``test`` split has no objects. clevr_with_masks and the procedural CLEVR-like scenes (240x320)
+# use the same crop indices, as is common practice.
+CLEVR_CROP = (29, 221, 64, 256)  # (y0, y1, x0, x1)
 
 
 def _procedural_canonical(example: dict) -> dict:

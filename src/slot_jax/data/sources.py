@@ -39,34 +39,30 @@ def make_builder(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
     return tfds.builder(cfg.name, data_dir=data_dir(cfg))
 
 
-def prepare(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
+def prepare_builder(
+    cfg: ml_collections.ConfigDict, *, download: bool = False
+) -> tfds.core.DatasetBuilder:
     """Prepares ``config.data`` if needed and returns its builder.
 
     Procedural datasets are generated (with a progress bar); the DeepMind multi-object datasets are
-    converted from the files in ``config.data.manual_dir``. TFDS CLEVR downloads 17.7 GiB, so it is
-    only prepared by ``python -m slot_jax.data.prepare --dataset=clevr``, never implicitly.
+    converted from the files in ``config.data.manual_dir``. A dataset that TFDS downloads (CLEVR,
+    17.7 GiB) is only downloaded with ``download=True``, as ``python -m slot_jax.data.prepare`` does;
+    otherwise an unprepared one is a FileNotFoundError that names that command.
     """
     spec = get_spec(cfg.name)
     builder = make_builder(cfg)
-    if spec.procedural:
-        builder.download_and_prepare()
-    elif spec.manual:
+    if spec.manual:
         manual = os.path.expanduser(cfg.manual_dir) if cfg.get("manual_dir") else None
         builder.download_and_prepare(
             download_config=tfds.download.DownloadConfig(manual_dir=manual)
         )
-    else:
-        try:
-            builder.info.splits[spec.eval_split]
-            prepared = bool(builder.info.splits)
-        except KeyError:
-            prepared = False
-        if not prepared:
-            raise FileNotFoundError(
-                f"TFDS dataset {cfg.name!r} is not prepared in {builder.data_dir!r}. Prepare it once "
-                f"with: python -m slot_jax.data.prepare --dataset={cfg.name}"
-                + (f" --data_dir={cfg.data_dir}" if cfg.get("data_dir") else "")
-                + " (downloads the dataset)."
-            )
+    elif spec.procedural or download:
+        builder.download_and_prepare()
+    elif not builder.is_prepared():
+        raise FileNotFoundError(
+            f"TFDS dataset {cfg.name!r} is not prepared in {builder.data_dir!r}. Prepare it once "
+            f"with: python -m slot_jax.data.prepare --dataset={cfg.name}"
+            + (f" --data_dir={cfg.data_dir}" if cfg.get("data_dir") else "")
+            + " (downloads the dataset)."
+        )
     return builder
-

@@ -1,8 +1,8 @@
 """Set-prediction targets from CLEVR ``objects`` (tf.data functions).
 
 Works on the ``objects`` of TFDS ``clevr`` and of ``procedural_clevr`` (same feature names and
-ClassLabel orders), either raw (per-object ``[n, ...]``) or padded by
-:func:`slot_jax.data.clevr.pad_objects` (``[max, ...]`` with a ``visibility`` mask).
+ClassLabel orders), either raw (per-object ``[n, ...]``) or zero-padded at the end (``[max, ...]``
+with a ``visibility`` mask).
 
 Each object becomes the 19-d vector of :mod:`slot_jax.properties`, in the official order
 ``[3d_coords, size, material, shape, color, objectness]``:
@@ -29,8 +29,8 @@ def set_prediction_targets(objects: dict, max_objects: int = 10) -> tf.Tensor:
 
     Args:
       objects: ``3d_coords`` float ``[n, 3]`` and integer labels ``size``, ``material``, ``shape``,
-        ``color`` ``[n]``; optionally ``visibility`` ``[n]`` (1 real, 0 padding), as
-        :func:`slot_jax.data.clevr.pad_objects` adds. Other features are ignored.
+        ``color`` ``[n]``; optionally ``visibility`` ``[n]`` (1 real, 0 padding; the padding rows
+        after the real objects). Other features are ignored.
       max_objects: rows of the result; more than this many objects is an error.
 
     Returns:
@@ -49,7 +49,7 @@ def set_prediction_targets(objects: dict, max_objects: int = 10) -> tf.Tensor:
     )
     with tf.control_dependencies([check]):
         rows = tf.concat(columns + [real[:, None]], axis=1) * real[:, None]
-    # Real objects come first (pad_objects pads at the end), so the first rows hold them all.
+    # Real objects come first (padding is at the end), so the first rows hold them all.
     rows = rows[:max_objects]
     rows = tf.pad(rows, [[0, max_objects - tf.shape(rows)[0]], [0, 0]])
     return tf.ensure_shape(rows, [max_objects, NUM_PROPERTIES])
