@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections.abc import Callable
@@ -14,6 +15,7 @@ from absl import logging
 from slot_jax.evaluation.images import log_images
 from slot_jax.lib import checkpoint
 from slot_jax.lib.logger import Logger
+from slot_jax.lib.progress import Progress
 from slot_jax.lib.state import TrainState
 from slot_jax.train.records import parameter_overview, save_config
 from slot_jax.train.setup import build_setup
@@ -71,11 +73,11 @@ def train(
     ``devices`` restricts data parallelism to a subset (default: all devices). SIGTERM at any time
     (set-up included) ends the run cleanly, saving the step reached if it has not been saved.
     """
-    with _Preemption() as preempt:
-        return _train(config, workdir, preempt, step_callback, devices)
+    with _Preemption() as preempt, contextlib.ExitStack() as cleanup:
+        return _train(config, workdir, preempt, step_callback, devices, cleanup)
 
 
-def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> TrainState:
+def _train(config, workdir, preempt: _Preemption, step_callback, devices, cleanup) -> TrainState:
     run = build_setup(config, devices)
     os.makedirs(workdir, exist_ok=True)
     lead = jax.process_index() == 0
@@ -96,11 +98,13 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> Tra
     step_fn = run.train_step
     batches = run.train_batches(start)
     logger = Logger(workdir, "train", enabled=lead)
-    logger.start(start)
     history: list[dict] = []
     total = config.num_train_steps
     hooks = config.get("image_log_every", 0) if config.model.architecture == "autoencoder" else 0
     step = start
+    progress = cleanup.enter_context(
+        Progress(total, start, config.batch_size, enabled=lead)  # stops its thread on exceptions too
+    )
     while step < total and not preempt.requested:
         host_batch = next(batches)
         state, metrics = step_fn(
@@ -112,13 +116,15 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> Tra
             jax.block_until_ready(history[-2]["loss"])
         if step_callback is not None:
             step_callback(step)
+        progress.update(step, history[-2]["loss"] if len(history) > 1 else None)  # ready: no sync
         stop = preempt.requested or step == total
         if step % config.log_every == 0 or stop or step == start + 1:  # first: compiled, running
             host = jax.device_get(history)
             _check_finite(host, config, last_saved, step)
             means = {k: float(np.mean([m[k] for m in host])) for k in host[0]
                      if k not in ("finite", "step")}
-            means["steps_per_s"] = logger.progress(step, total, means["loss"])
+            progress.update(step, host[-1]["loss"])
+            means.update(progress.scalars())
             logger.scalars(step, means)
             history = []
         if hooks and (step % hooks == 0 or step == total) and lead:  # not on SIGTERM: be quick
