@@ -33,5 +33,5 @@ def test_read_curve_orders_steps(tmp_path):
 
 def test_a_failing_seed_raises_with_its_log(tfds_dir, tmp_path):
     overrides = [f"--config.data.data_dir={tfds_dir}", "--config.batch_size=-1"]
-    with pytest.raises(RuntimeError, match=r"(?s)Seed 5 failed.*batch_size must be positive"):
+    with pytest.raises(RuntimeError, match=r"(?s)Seed 5 failed.*batch_size=-1 must be an integer >= 1"):
         run_seeds(DEBUG, str(tmp_path), [5], overrides, timeout_s=300)

@@ -1,4 +1,5 @@
-"""The trainer: schedule, determinism, data parallelism, resume, preemption, config errors."""
+"""The trainer: schedule, determinism, data parallelism, resume, preemption (config errors:
+tests/test_errors.py)."""
 
 import os
 import signal
@@ -155,40 +156,3 @@ def test_nonfinite_update_is_skipped_in_the_step():
     for a, b in zip(jax.tree.leaves(new.params), jax.tree.leaves(state.params), strict=True):
         np.testing.assert_array_equal(a, b)
     assert optax.tree.norm(new.params) > 0
-
-
-@pytest.mark.parametrize(
-    "overrides,match",
-    [
-        (dict(batch_size=6), "not divisible by the 4 devices"),
-        (dict(num_train_steps=0), "num_train_steps must be positive"),
-        (dict(parallelism="tpu_magic"), "Unknown config.parallelism"),
-        (dict(on_nonfinite="ignore"), "Unknown config.on_nonfinite"),
-    ],
-)
-def test_bad_configs(overrides, match):
-    with pytest.raises(ConfigError, match=match):
-        validate_config(tiny_train_config("/unused", **overrides))
-
-
-def test_bad_data_configs():
-    config = tiny_train_config("/unused")
-    config.data.name = "clevr_7"
-    with pytest.raises(ConfigError, match="Unknown dataset.*Known datasets"):
-        validate_config(config)
-    config = tiny_train_config("/unused")
-    config.data.image_size = (32, 32)
-    with pytest.raises(ConfigError, match="data.image_size=.*model.image_size"):
-        validate_config(config)
-    config = tiny_train_config("/unused")
-    config.model.num_slots = 3  # the simple sprites hold up to 3 objects + background
-    with pytest.raises(ConfigError, match="num_slots=3 is too few.*num_slots >= 4"):
-        validate_config(config)
-
-
-def test_unknown_override_key_is_one_line(capsys):
-    from slot_jax import cli, main  # noqa: F401  (main defines the flags)
-
-    with pytest.raises(SystemExit, match="unknown key 'no_such_key'"):
-        cli.parse_flags(["prog", "--config=configs/debug.py", "--workdir=/tmp/x",
-                          "--config.no_such_key=1"])

@@ -1,14 +1,74 @@
-"""What the command lines (``slot_jax.main``, ``slot_jax.benchmark``) share: the ``--config`` flag,
-flag parsing with one-line errors, logging, and keeping TensorFlow (tf.data only) off accelerators."""
+"""What the command lines (``slot_jax.main``, ``slot_jax.benchmark``) share: a quiet TensorFlow
+start, the ``--config`` flag, flag parsing with one-line errors, logging, and keeping TensorFlow
+(tf.data only) off accelerators.
+
+Importing this module imports TensorFlow (:func:`import_quietly`), so a command line imports it
+before anything that imports TensorFlow.
+"""
 
 from __future__ import annotations
 
+import importlib
 import os
 import re
 import sys
+import tempfile
 from collections.abc import Callable
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+# What TensorFlow's C++ logging prints while it loads, before absl's log is initialised: that notice
+# itself, then lines such as "I0000 00:00:1700000000.000000 123 port.cc:153] oneDNN custom
+# operations are on...", which TF_CPP_MIN_LOG_LEVEL does not reach.
+_PREINIT_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called"
+_CPP_LOG_LINE = re.compile(r"([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\s\]]+:\d+\] ")
+_SEVERITIES = "IWEF"
+
+
+def _shown(line: str, min_level: int) -> bool:
+    """Whether a line TensorFlow printed while importing passes ``TF_CPP_MIN_LOG_LEVEL``."""
+    if min_level > 0 and line.startswith(_PREINIT_NOTICE):
+        return False
+    match = _CPP_LOG_LINE.match(line)
+    return not match or _SEVERITIES.index(match.group(1)) >= min_level
+
+
+def import_quietly(module: str) -> None:
+    """Imports ``module`` (TensorFlow), holding back what it prints to stderr (file descriptor 2)
+    meanwhile and writing that out again without the C++ log lines below ``TF_CPP_MIN_LOG_LEVEL``
+    (2 here: errors only) and absl's pre-initialisation notice. Everything else, Python warnings
+    included, is kept.
+
+    TensorFlow 2.21 logs its oneDNN notice through absl before absl's log is set up, where neither
+    TF_CPP_MIN_LOG_LEVEL nor any other setting applies; ``TF_ENABLE_ONEDNN_OPTS=0`` would silence it
+    but changes the numerics.
+    """
+    if module in sys.modules:
+        return
+    try:
+        min_level = int(os.environ.get("TF_CPP_MIN_LOG_LEVEL") or 0)
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no fd 2, or an unreadable level
+        importlib.import_module(module)
+        return
+    with tempfile.TemporaryFile() as held:
+        os.dup2(held.fileno(), 2)
+        try:
+            importlib.import_module(module)
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            held.seek(0)
+            text = held.read().decode(errors="replace")
+            sys.stderr.write("".join(
+                line for line in text.splitlines(keepends=True) if _shown(line, min_level)
+            ))
+            sys.stderr.flush()
+
+
+import_quietly("tensorflow")
 
 from absl import app, flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
@@ -32,33 +92,76 @@ def hide_accelerators_from_tensorflow() -> None:
         pass
 
 
+def fail(message: object) -> None:
+    """Exits with status 1 and ``error: <message>`` as one line on stderr."""
+    sys.exit("error: " + " ".join(str(message).split()))
+
+
+def _config_argument(argv: list[str]) -> str | None:
+    """The value of ``--config`` in ``argv`` (``--config=PATH`` or ``--config PATH``), if any."""
+    for i, arg in enumerate(argv):
+        match = re.fullmatch(r"--?config(=(.*))?", arg)
+        if match and match.group(1):
+            return match.group(2)
+        if match and i + 1 < len(argv):
+            return argv[i + 1]
+    return None
+
+
 def parse_flags(argv: list[str]) -> list[str]:
-    """absl flag parsing with one-line errors (e.g. an override of a key the config lacks)."""
+    """absl flag parsing with one-line errors: a missing config file, one without ``get_config()``
+    or failing to load, an override of a key the config lacks, any other flag error."""
+    from slot_jax import config_base
+
+    config = _config_argument(argv)
+    if config:
+        try:
+            config_base.check_config_file(config)
+        except FileNotFoundError as err:
+            fail(f"--config={config}: {err}")
     overrides = " ".join(a for a in argv if a.startswith("--config."))
     unknown = (
-        "error: a --config override names the unknown key {!r} (" + overrides + "); "
+        "a --config override names the unknown key {!r} (" + overrides + "); "
         "check its spelling against the config file."
     )
     try:
         return flags.FLAGS(argv)
-    except (AttributeError, KeyError) as err:  # config_flags on an unknown key
-        sys.exit(unknown.format(str(err).strip("\"'")))
-    except flags.Error as err:
+    except Exception as err:
+        problem = config_base.config_file_error(config, err) if config else None
+        if problem is not None:
+            fail(f"--config={config}: {problem}")
+        if isinstance(err, (AttributeError, KeyError)):  # config_flags on an unknown key
+            fail(unknown.format(str(err).strip("\"'")))
+        if not isinstance(err, flags.Error):
+            raise
         match = re.search(r"flag '--?config\.([\w.]+)'|flag 'config\.([\w.]+)'", str(err))
         if match:
-            sys.exit(unknown.format(match.group(1) or match.group(2)))
-        sys.exit(f"error: {err}")
+            fail(unknown.format(match.group(1) or match.group(2)))
+        fail(err)
 
 
 def _quiet_libraries(record) -> bool:
-    """Keeps orbax's per-save INFO lines off the console (warnings and errors still show)."""
-    if "Using custom data configuration" in str(record.msg):  # TFDS, for every sized config
+    """Keeps TFDS's note on every sized config and the INFO lines of orbax (one per save) and of JAX
+    on each optional backend it cannot load ("Unable to initialize backend 'tpu'") off the console;
+    other warnings and errors still show."""
+    message = str(record.msg)
+    if "Using custom data configuration" in message:  # TFDS, for every sized config
         return False
-    return record.levelno >= 30 or "orbax" not in record.pathname  # 30: Python WARNING
+    if record.levelno >= 30:  # 30: Python WARNING
+        return True
+    return "orbax" not in record.pathname and not message.startswith("Unable to initialize backend")
 
 
 def run(main: Callable[[list[str]], None]) -> None:
-    """``app.run(main)`` with INFO logging, the library filter and :func:`parse_flags`."""
+    """``app.run(main)`` with INFO logging, the library filter and :func:`parse_flags`; an
+    ``app.UsageError`` (e.g. unexpected arguments) is one line too."""
+
+    def checked(argv: list[str]) -> None:
+        try:
+            main(argv)
+        except app.UsageError as err:
+            fail(err)
+
     logging.set_verbosity(logging.INFO)
     logging.get_absl_handler().addFilter(_quiet_libraries)
-    app.run(main, flags_parser=parse_flags)
+    app.run(checked, flags_parser=parse_flags)

@@ -7,6 +7,8 @@ and adjusts the result; :func:`load_config` reads a config file with command-lin
 from __future__ import annotations
 
 import os
+import sys
+import traceback
 from collections.abc import Sequence
 
 import ml_collections
@@ -91,16 +93,79 @@ def set_prediction_config(dataset: str) -> ml_collections.ConfigDict:
     return config
 
 
+class ConfigFileError(ValueError):
+    """A config file that cannot be loaded: no ``get_config()``, or an error raised inside the file."""
+
+
+def config_file_path(path: str) -> str:
+    """The file of a ``--config`` value (``"file.py"`` or ``"file.py:<argument for get_config>"``)."""
+    return path.split(":", 1)[0]
+
+
+def check_config_file(path: str) -> None:
+    """Raises FileNotFoundError naming ``path`` and the fix when it is not a file.
+
+    Also forgets the config file loaded before: ml_collections loads each one as the module
+    ``config_config`` with ``SourceFileLoader.load_module``, which runs a new file in the namespace
+    of the last one, so a file without ``get_config()`` would silently get the previous file's.
+    """
+    sys.modules.pop("config_config", None)
+    file = config_file_path(path)
+    what = "is a directory" if os.path.isdir(file) else "does not exist"
+    if not os.path.isfile(file):
+        raise FileNotFoundError(
+            f"config file {file!r} {what}; pass the path of a config file, e.g. "
+            "--config=configs/debug.py."
+        )
+
+
+def config_file_error(path: str, err: BaseException) -> ConfigFileError | None:
+    """What went wrong in the config file at ``path`` while loading it, or None if ``err`` (or an
+    exception it was raised from) did not arise in that file: a missing ``get_config()``, or an
+    exception raised by the file's own code, named with its line."""
+    file = os.path.abspath(config_file_path(path))
+    chain, seen = [], err
+    while seen is not None and seen not in chain:
+        chain.append(seen)
+        seen = seen.__cause__ or seen.__context__
+    for exc in reversed(chain):  # the original exception first
+        if isinstance(exc, AttributeError) and exc.name == "get_config":
+            return ConfigFileError(
+                f"config file {file!r} defines no get_config(); add a function get_config() that "
+                "returns the ml_collections.ConfigDict (see configs/debug.py)."
+            )
+        lines = [f.lineno for f in traceback.extract_tb(exc.__traceback__)
+                 if os.path.abspath(f.filename) == file]
+        if isinstance(exc, SyntaxError) and exc.filename and os.path.abspath(exc.filename) == file:
+            lines.append(exc.lineno)
+        if lines:
+            message = " ".join(str(exc).split()) or "(no message)"
+            return ConfigFileError(
+                f"config file {file!r} failed at line {lines[-1]}: {type(exc).__name__}: {message}; "
+                "fix the config file."
+            )
+    return None
+
+
 def load_config(path: str, overrides: Sequence[str] = ()) -> ml_collections.ConfigDict:
     """``get_config()`` of the config file at ``path``, with ``--config.<key>=<value>`` overrides
-    parsed exactly as ``python -m slot_jax.main`` parses them (ml_collections ``config_flags``)."""
+    parsed exactly as ``python -m slot_jax.main`` parses them (ml_collections ``config_flags``).
+
+    Raises FileNotFoundError when ``path`` is not a file and :class:`ConfigFileError` when it has
+    no ``get_config()`` or raises while loading.
+    """
     from absl import flags
     from ml_collections import config_flags
 
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No config file {path!r}; pass the path of a file in configs/.")
+    check_config_file(path)
     argv = ["slot_jax", f"--config={path}", *overrides]
     values = flags.FlagValues()  # sys_argv: the overrides are found there, not in sys.argv
     config_flags.DEFINE_config_file("config", None, "Config file.", flag_values=values, sys_argv=argv)
-    values(argv)
+    try:
+        values(argv)
+    except Exception as err:
+        problem = config_file_error(path, err)
+        if problem is None:
+            raise
+        raise problem from err
     return values.config

@@ -6,7 +6,6 @@
 from __future__ import annotations
 
 import os
-import sys
 
 from absl import app, flags, logging
 
@@ -34,25 +33,35 @@ def _is_multiprocess() -> bool:
 
 
 def main(argv: list[str]) -> None:
-    """Runs ``--mode`` for ``--config`` in ``--workdir``; config and data errors exit with one line."""
+    """Runs ``--mode`` for ``--config`` in ``--workdir``; config, path and data errors exit with one
+    line, and every check runs before anything is compiled or generated."""
     if len(argv) > 1:
-        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+        raise app.UsageError(f"unexpected arguments {' '.join(argv[1:])}; flags look like --name=value.")
+    if _CHECKPOINT_STEP.value is not None and _MODE.value != "eval":
+        raise app.UsageError(
+            f"--checkpoint_step={_CHECKPOINT_STEP.value} applies to --mode=eval only; drop it or "
+            "add --mode=eval."
+        )
     cli.hide_accelerators_from_tensorflow()
     import jax
 
     if _is_multiprocess():
         jax.distributed.initialize()
     from slot_jax.train import ConfigError, evaluate, train
+    from slot_jax.train.validate import validate_config, validate_paths
 
     logging.info("JAX %s: %d devices (%s), process %d of %d", jax.__version__, jax.device_count(),
                  jax.default_backend(), jax.process_index(), jax.process_count())
+    config, workdir = _CONFIG.value, _WORKDIR.value
     try:
+        validate_config(config)
+        validate_paths(config, workdir)
         if _MODE.value == "train":
-            train(_CONFIG.value, _WORKDIR.value)
+            train(config, workdir)
         else:
-            print(evaluate(_CONFIG.value, _WORKDIR.value, _CHECKPOINT_STEP.value)["line"])
+            print(evaluate(config, workdir, _CHECKPOINT_STEP.value)["line"])
     except (ConfigError, FileNotFoundError) as err:
-        sys.exit(f"error: {err}")
+        cli.fail(err)
 
 
 def run() -> None:
