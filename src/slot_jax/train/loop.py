@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from collections.abc import Callable
@@ -51,10 +52,12 @@ def _check_finite(history: list[dict], config, last_saved: int | None, step: int
     if not bad:
         return
     if config.on_nonfinite == "stop":
+        kept = ("No checkpoint has been saved yet." if last_saved is None
+                else f"The last good checkpoint is step {last_saved}.")
         raise NonFiniteLossError(
-            f"Non-finite loss or gradient at step {bad[0]}; stopped at step {step}. The last good "
-            f"checkpoint is step {last_saved}. Lower config.learning_rate, set "
-            "config.grad_clip_norm (e.g. 0.05), or set config.on_nonfinite='skip'."
+            f"Non-finite loss or gradient at step {bad[0]}; stopped at step {step}. {kept} Lower "
+            "config.learning_rate, set config.grad_clip_norm (e.g. 0.05), or set "
+            "config.on_nonfinite='skip'."
         )
     logging.warning("Skipped %d non-finite updates (steps %s).", len(bad), bad[:10])
 
@@ -71,11 +74,11 @@ def train(
     ``devices`` restricts data parallelism to a subset (default: all devices). SIGTERM at any time
     (set-up included) ends the run cleanly, saving the step reached if it has not been saved.
     """
-    with _Preemption() as preempt:
-        return _train(config, workdir, preempt, step_callback, devices)
+    with _Preemption() as preempt, contextlib.ExitStack() as on_exit:
+        return _train(config, workdir, preempt, step_callback, devices, on_exit)
 
 
-def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> TrainState:
+def _train(config, workdir, preempt: _Preemption, step_callback, devices, on_exit) -> TrainState:
     run = build_setup(config, devices)
     os.makedirs(workdir, exist_ok=True)
     lead = jax.process_index() == 0
@@ -83,11 +86,9 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> Tra
         save_config(config, workdir)
     par, model = run.par, run.model
     state = run.init_state()
-    manager = checkpoint.make_manager(workdir, config.keep_checkpoints)
-    last_saved = manager.latest_step()
-    if last_saved is not None:
-        state = checkpoint.restore(manager, state)
-        logging.info("Resumed from %s at step %d.", checkpoint.checkpoint_dir(workdir), last_saved)
+    # on an error, still waits for the save in flight
+    checkpoints = on_exit.enter_context(checkpoint.Checkpoints(workdir, config.keep_checkpoints))
+    state = checkpoints.resume(state)
     start = int(state.step)
     if lead:
         logging.info("Parameters:\n%s", parameter_overview(state.params))
@@ -110,12 +111,14 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> Tra
         history.append(dict(par.first(metrics), step=step))
         if len(history) > 1:  # at most two steps in flight: SIGTERM is handled within a step
             jax.block_until_ready(history[-2]["loss"])
+            if config.on_nonfinite == "stop" and not bool(history[-2]["finite"]):  # done: no new sync
+                _check_finite(jax.device_get(history), config, checkpoints.last_saved, step)
         if step_callback is not None:
             step_callback(step)
         stop = preempt.requested or step == total
         if step % config.log_every == 0 or stop or step == start + 1:  # first: compiled, running
             host = jax.device_get(history)
-            _check_finite(host, config, last_saved, step)
+            _check_finite(host, config, checkpoints.last_saved, step)
             means = {k: float(np.mean([m[k] for m in host])) for k in host[0]
                      if k not in ("finite", "step")}
             means["steps_per_s"] = logger.progress(step, total, means["loss"])
@@ -127,13 +130,11 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices) -> Tra
         if config.get("eval_every", 0) and (step % config.eval_every == 0 or step == total):
             run.evaluator.report(par.unreplicate(state).params, base_key, step, workdir)
         if step % config.checkpoint_every == 0 or stop:
-            _check_finite(jax.device_get(history), config, last_saved, step)
-            checkpoint.save(manager, step, par.unreplicate(state))
-            last_saved = step
+            _check_finite(jax.device_get(history), config, checkpoints.last_saved, step)
+            checkpoints.save(step, par.unreplicate(state))
         if preempt.requested:
             logging.warning("Saved step %d after SIGTERM; exiting.", step)
             break
-    manager.wait_until_finished()
-    manager.close()
+    checkpoints.close()
     logger.close()
     return par.unreplicate(state)
