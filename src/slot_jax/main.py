@@ -47,6 +47,7 @@ def main(argv: list[str]) -> None:
 
     if _is_multiprocess():
         jax.distributed.initialize()
+    from slot_jax.lib.checkpoint import CheckpointSaveError
     from slot_jax.train import ConfigError, evaluate, train
     from slot_jax.train.validate import validate_config, validate_paths
 
@@ -60,7 +61,7 @@ def main(argv: list[str]) -> None:
             train(config, workdir)
         else:
             print(evaluate(config, workdir, _CHECKPOINT_STEP.value)["line"])
-    except (ConfigError, FileNotFoundError) as err:
+    except (ConfigError, FileNotFoundError, CheckpointSaveError) as err:
         cli.fail(err)
 
 

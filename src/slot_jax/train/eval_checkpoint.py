@@ -13,7 +13,10 @@ from slot_jax.train.setup import build_setup
 def evaluate(
     config: ml_collections.ConfigDict, workdir: str, checkpoint_step: int | None = None
 ) -> dict:
-    """Evaluates the checkpoint at ``checkpoint_step`` (default: the latest) of ``workdir``.
+    """Evaluates the checkpoint at ``checkpoint_step`` (default: the newest that restores).
+
+    Raises FileNotFoundError without checkpoints, and :class:`slot_jax.lib.checkpoint.CheckpointError`
+    (a FileNotFoundError) when the requested one, or every one, does not restore.
 
     Writes what the periodic evaluation writes (:meth:`slot_jax.evaluation.Evaluator.report`) and
     returns ``{"step", "metrics", "path", "line"}``.
@@ -25,6 +28,8 @@ def evaluate(
             f"--mode=train --workdir={workdir}."
         )
     manager = checkpoint.make_manager(workdir, config.keep_checkpoints, read_only=True)
-    state = checkpoint.restore(manager, run.abstract_state(), checkpoint_step)
-    manager.close()
+    try:  # without checkpoint_step, the newest step that restores (older ones in turn, warning)
+        state = checkpoint.restore(manager, run.abstract_state(), checkpoint_step)
+    finally:
+        manager.close()
     return run.evaluator.report(state.params, state.key, int(state.step), workdir)

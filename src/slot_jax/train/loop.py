@@ -19,6 +19,7 @@ from slot_jax.lib.progress import Progress
 from slot_jax.lib.state import TrainState
 from slot_jax.train.records import parameter_overview, save_config
 from slot_jax.train.setup import build_setup
+from slot_jax.train.validate import validate_paths
 
 
 class NonFiniteLossError(RuntimeError):
@@ -53,10 +54,12 @@ def _check_finite(history: list[dict], config, last_saved: int | None, step: int
     if not bad:
         return
     if config.on_nonfinite == "stop":
+        kept = ("No checkpoint has been saved yet." if last_saved is None
+                else f"The last good checkpoint is step {last_saved}.")
         raise NonFiniteLossError(
-            f"Non-finite loss or gradient at step {bad[0]}; stopped at step {step}. The last good "
-            f"checkpoint is step {last_saved}. Lower config.learning_rate, set "
-            "config.grad_clip_norm (e.g. 0.05), or set config.on_nonfinite='skip'."
+            f"Non-finite loss or gradient at step {bad[0]}; stopped at step {step}. {kept} Lower "
+            "config.learning_rate, set config.grad_clip_norm (e.g. 0.05), or set "
+            "config.on_nonfinite='skip'."
         )
     logging.warning("Skipped %d non-finite updates (steps %s).", len(bad), bad[:10])
 
@@ -73,23 +76,22 @@ def train(
     ``devices`` restricts data parallelism to a subset (default: all devices). SIGTERM at any time
     (set-up included) ends the run cleanly, saving the step reached if it has not been saved.
     """
-    with _Preemption() as preempt, contextlib.ExitStack() as cleanup:
-        return _train(config, workdir, preempt, step_callback, devices, cleanup)
+    with _Preemption() as preempt, contextlib.ExitStack() as on_exit:
+        return _train(config, workdir, preempt, step_callback, devices, on_exit)
 
 
-def _train(config, workdir, preempt: _Preemption, step_callback, devices, cleanup) -> TrainState:
-    run = build_setup(config, devices)
+def _train(config, workdir, preempt: _Preemption, step_callback, devices, on_exit) -> TrainState:
+    run = build_setup(config, devices)  # validates the config
+    validate_paths(config, workdir)
     os.makedirs(workdir, exist_ok=True)
     lead = jax.process_index() == 0
     if lead:
         save_config(config, workdir)
     par, model = run.par, run.model
     state = run.init_state()
-    manager = checkpoint.make_manager(workdir, config.keep_checkpoints)
-    last_saved = manager.latest_step()
-    if last_saved is not None:
-        state = checkpoint.restore(manager, state)
-        logging.info("Resumed from %s at step %d.", checkpoint.checkpoint_dir(workdir), last_saved)
+    # on an error, still waits for the save in flight
+    checkpoints = on_exit.enter_context(checkpoint.Checkpoints(workdir, config.keep_checkpoints))
+    state = checkpoints.resume(state)
     start = int(state.step)
     if lead:
         logging.info("Parameters:\n%s", parameter_overview(state.params))
@@ -102,7 +104,7 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices, cleanu
     total = config.num_train_steps
     hooks = config.get("image_log_every", 0) if config.model.architecture == "autoencoder" else 0
     step = start
-    progress = cleanup.enter_context(
+    progress = on_exit.enter_context(
         Progress(total, start, config.batch_size, enabled=lead)  # stops its thread on exceptions too
     )
     while step < total and not preempt.requested:
@@ -114,13 +116,15 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices, cleanu
         history.append(dict(par.first(metrics), step=step))
         if len(history) > 1:  # at most two steps in flight: SIGTERM is handled within a step
             jax.block_until_ready(history[-2]["loss"])
+            if config.on_nonfinite == "stop" and not bool(history[-2]["finite"]):  # done: no new sync
+                _check_finite(jax.device_get(history), config, checkpoints.last_saved, step)
         if step_callback is not None:
             step_callback(step)
         progress.update(step, history[-2]["loss"] if len(history) > 1 else None)  # ready: no sync
         stop = preempt.requested or step == total
         if step % config.log_every == 0 or stop or step == start + 1:  # first: compiled, running
             host = jax.device_get(history)
-            _check_finite(host, config, last_saved, step)
+            _check_finite(host, config, checkpoints.last_saved, step)
             means = {k: float(np.mean([m[k] for m in host])) for k in host[0]
                      if k not in ("finite", "step")}
             progress.update(step, host[-1]["loss"])
@@ -133,13 +137,11 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices, cleanu
         if config.get("eval_every", 0) and (step % config.eval_every == 0 or step == total):
             run.evaluator.report(par.unreplicate(state).params, base_key, step, workdir)
         if step % config.checkpoint_every == 0 or stop:
-            _check_finite(jax.device_get(history), config, last_saved, step)
-            checkpoint.save(manager, step, par.unreplicate(state))
-            last_saved = step
+            _check_finite(jax.device_get(history), config, checkpoints.last_saved, step)
+            checkpoints.save(step, par.unreplicate(state))
         if preempt.requested:
             logging.warning("Saved step %d after SIGTERM; exiting.", step)
             break
-    manager.wait_until_finished()
-    manager.close()
+    checkpoints.close()
     logger.close()
     return par.unreplicate(state)
