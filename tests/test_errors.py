@@ -1,6 +1,7 @@
 """Bad input ends in one line, ``error: ...``, naming the key and the fix, before anything is compiled
 or generated; and the command lines start without TensorFlow's start-up notices."""
 
+import logging
 import os
 import re
 import subprocess
@@ -227,6 +228,25 @@ def test_startup_notices_are_held_back_and_the_rest_is_kept(tmp_path, capfd, mon
     assert len(capfd.readouterr().err.splitlines()) == 5
 
 
+@pytest.mark.parametrize("path, level, message, shown", [
+    ("orbax/checkpoint/checkpoint_manager.py", logging.WARNING, "Given directory is read only=%s",
+     False),
+    ("orbax/checkpoint/checkpoint_manager.py", logging.WARNING,
+     "CheckpointManagerOptions.read_only=True, setting save_interval_steps=0.", False),
+    ("orbax/checkpoint/checkpoint_manager.py", logging.INFO, "Saving checkpoint at step 2", False),
+    ("orbax/checkpoint/checkpoint_manager.py", logging.WARNING, "Could not write step 2", True),
+    ("orbax/checkpoint/checkpoint_manager.py", logging.ERROR, "save failed", True),
+    ("tensorflow_datasets/core/dataset_builder.py", logging.WARNING,
+     "Using custom data configuration: x", False),
+    ("jax/_src/xla_bridge.py", logging.INFO, "Unable to initialize backend 'tpu'", False),
+    ("slot_jax/train/loop.py", logging.INFO, "step 10", True),
+    ("slot_jax/train/loop.py", logging.WARNING, "Skipped 2 non-finite updates", True),
+])
+def test_library_log_filter(path, level, message, shown):
+    record = logging.LogRecord("absl", level, path, 1, message, None, None)
+    assert cli._quiet_libraries(record) is shown
+
+
 def _start(module, *args):
     path = os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])
     env = dict(os.environ, PYTHONPATH=path)
@@ -240,7 +260,7 @@ def test_command_lines_fail_in_one_line_and_start_quietly(tmp_path, a_file):
     """A few end-to-end runs, side by side: each exits non-zero with one ``error:`` line, no
     traceback, and no TensorFlow/oneDNN/absl/JAX start-up notice on stderr (``slot_jax.main``
     failing in flag parsing, at the first check, at a path check and at the restore;
-    ``slot_jax.benchmark`` in flag parsing)."""
+    ``slot_jax.benchmark`` in flag parsing, ``slot_jax.data.prepare`` on an unknown dataset)."""
     debug = "--config=configs/debug.py"
     data = f"--config.data.data_dir={tmp_path / 'tfds'}"
     trained = tmp_path / "trained"
@@ -260,6 +280,7 @@ def test_command_lines_fail_in_one_line_and_start_quietly(tmp_path, a_file):
             r"No checkpoint at step 7 in .*saved steps: \[2\]",
         ),
         "benchmark": (_start("slot_jax.benchmark", "--config=configs/no_such.py"), "does not exist"),
+        "prepare": (_start("slot_jax.data.prepare", "--dataset=no_such"), "Unknown dataset"),
     }
     for name, (process, match) in runs.items():
         _, err = process.communicate(timeout=300)

@@ -7,11 +7,9 @@ TFDS (17.7 GiB).
 
 from __future__ import annotations
 
-import os
+from absl import flags
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-from absl import app, flags  # noqa: E402
+from slot_jax import cli
 
 _DATASET = flags.DEFINE_string("dataset", None, "Dataset name, e.g. procedural_multi_dsprites/simple.")
 _NUM_EXAMPLES = flags.DEFINE_integer("num_examples", None, "Training examples (procedural only).")
@@ -52,10 +50,10 @@ def main(argv: list[str]) -> None:
         )
         builder = prepare_builder(cfg, download=True)
     except (ValueError, FileNotFoundError) as err:
-        raise SystemExit(f"error: {err}") from None
+        cli.fail(err)
     splits = {k: v.num_examples for k, v in builder.info.splits.items()}
     print(f"{builder.info.full_name} ready in {builder.data_dir}: {splits}")
 
 
 if __name__ == "__main__":
-    app.run(main)
+    cli.run(main)
