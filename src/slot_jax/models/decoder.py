@@ -10,6 +10,7 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from slot_jax.models.broadcast_conv import BroadcastConv
 from slot_jax.models.layers import check_rank, glorot
 from slot_jax.models.position import SoftPositionEmbed
 from slot_jax.models.upsample import ConvTransposeSubpixel
@@ -41,6 +42,11 @@ class SpatialBroadcastDecoder(nn.Module):
     CLEVR (paper): ``broadcast_size=(8, 8), features=(64,)*5, strides=(2, 2, 2, 2, 1)`` -> 128x128.
     Sprites (paper): ``broadcast_size=(64, 64), features=(32,)*3, strides=(1, 1, 1)``.
 
+    When the first layer has stride 1 (the sprites decoder), it is computed as
+    :class:`~slot_jax.models.broadcast_conv.BroadcastConv`, equal to the convolution of the
+    broadcast map to float rounding at D times fewer multiply-adds; ``factorized_first_conv=False``
+    builds the broadcast map instead. The parameters are the same either way.
+
     Input ``slots [B, K, D]``; output the dict of :func:`alpha_composite` at
     ``output_size = broadcast_size * prod(strides)``.
     """
@@ -51,6 +57,7 @@ class SpatialBroadcastDecoder(nn.Module):
     kernel_size: int = 5
     output_kernel_size: int = 3
     num_channels: int = 3
+    factorized_first_conv: bool = True
     dtype: Any = None
 
     @property
@@ -69,11 +76,22 @@ class SpatialBroadcastDecoder(nn.Module):
             )
         b, k, d = slots.shape
         h, w = self.broadcast_size
-        x = jnp.broadcast_to(slots.reshape(b * k, 1, 1, d), (b * k, h, w, d))
-        x = x.astype(self.dtype or slots.dtype)
-        x = SoftPositionEmbed(dtype=self.dtype, name="pos_embed")(x)
         ks = (self.kernel_size, self.kernel_size)
+        dtype = self.dtype or slots.dtype
+        first = 0
+        if self.factorized_first_conv and self.strides and self.strides[0] == 1:
+            # conv(tile(slot) + embedding), the broadcast never built: see broadcast_conv.py
+            emb = SoftPositionEmbed(dtype=self.dtype, name="pos_embed")(jnp.zeros((1, h, w, d), dtype))
+            x = BroadcastConv(self.features[0], ks, dtype=self.dtype, name="conv_0")(
+                slots.reshape(b * k, d).astype(dtype), emb
+            )
+            x, first = nn.relu(x), 1
+        else:
+            x = jnp.broadcast_to(slots.reshape(b * k, 1, 1, d), (b * k, h, w, d)).astype(dtype)
+            x = SoftPositionEmbed(dtype=self.dtype, name="pos_embed")(x)
         for i, (feat, stride) in enumerate(zip(self.features, self.strides, strict=True)):
+            if i < first:
+                continue
             if stride > 1:
                 layer = ConvTransposeSubpixel(
                     feat, ks, (stride, stride), dtype=self.dtype, name=f"conv_{i}"
