@@ -148,8 +148,9 @@ def check_model_config(cfg: ml_collections.ConfigDict, dtype: str = "float32") -
     """Raises ValueError, naming the key and the fix, for a model section :func:`build_model` cannot
     build or whose images would not be ``cfg.image_size``: an unknown ``dtype``, architecture or
     slot initialiser, an unknown ``slot_attention.kind`` or one its other keys do not fit (see
-    :func:`_check_invariant`), conv strides and features of different lengths, encoder strides that do not
-    divide the image, a decoder output of another size, a slot size the heads do not divide."""
+    :func:`_check_invariant`), conv strides and features of different lengths, encoder strides
+    that do not divide the image, a decoder output of another size, a slot size the heads do not
+    divide."""
     resolve_dtype(dtype)
     _check_choice("config.model.architecture", cfg.architecture, ARCHITECTURES)
     kind = slot_attention_kind(cfg)

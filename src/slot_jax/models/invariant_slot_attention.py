@@ -74,8 +74,9 @@ class InvariantSlotAttention(nn.Module):
             )
         if tuple(grid.shape) != (inputs.shape[1], 2):
             raise ValueError(
-                f"InvariantSlotAttention: grid has shape {tuple(grid.shape)} but the {inputs.shape[1]} "
-                f"inputs need [N, 2] = ({inputs.shape[1]}, 2); pass build_linear_grid(h, w).reshape(-1, 2)."
+                f"InvariantSlotAttention: grid has shape {tuple(grid.shape)} but the "
+                f"{inputs.shape[1]} inputs need [N, 2] = ({inputs.shape[1]}, 2); pass "
+                "build_linear_grid(h, w).reshape(-1, 2)."
             )
         if not isinstance(poses, dict) or set(poses) != set(keys):
             got = sorted(poses) if isinstance(poses, dict) else type(poses).__name__

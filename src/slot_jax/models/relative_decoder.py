@@ -11,8 +11,8 @@ import jax.numpy as jnp
 
 from slot_jax.models.decoder import alpha_composite
 from slot_jax.models.layers import check_rank, glorot
-from slot_jax.models.position import build_linear_grid
 from slot_jax.models.poses import relative_grid
+from slot_jax.models.position import build_linear_grid
 from slot_jax.models.upsample import ConvTransposeSubpixel
 
 BACKBONES = ("cnn", "mlp")
@@ -78,7 +78,9 @@ class RelativeBroadcastDecoder(nn.Module):
     def __call__(self, slots: jnp.ndarray, poses: dict) -> dict[str, jnp.ndarray]:
         check_rank(slots, 3, "RelativeBroadcastDecoder slots", "[B, K, D]")
         if self.backbone not in BACKBONES:
-            raise ValueError(f"Unknown decoder backbone={self.backbone!r}; choose one of {list(BACKBONES)}.")
+            raise ValueError(
+                f"Unknown decoder backbone={self.backbone!r}; choose one of {list(BACKBONES)}."
+            )
         if len(self.strides) != len(self.features):
             raise ValueError(
                 f"decoder strides {tuple(self.strides)} and features {tuple(self.features)} "

@@ -95,6 +95,8 @@ def _check_dataset(name: str):
         spec = get_spec(name)
     except ValueError as err:
         raise ConfigError(str(err)) from None
+    if config.model.slot_attention.get("kind", "standard") != "standard":
+        _check_count(config, "model.slot_attention.grid_hidden_size", 1, "the grid encoder's width")
     builder, config = split_name(name)
     if config:
         import tensorflow_datasets as tfds
@@ -126,8 +128,6 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int | None =
     _check_real(config, "learning_rate", "the peak learning rate; the paper: 4e-4", above=0)
     _check_real(config, "grad_clip_norm", "0 disables clipping; SAVi: 0.05", least=0)
     _check_real(config, "model.slot_attention.epsilon", "the paper: 1e-8", above=0)
-    if config.model.slot_attention.get("kind", "standard") != "standard":
-        _check_count(config, "model.slot_attention.grid_hidden_size", 1, "the grid encoder's width")
     if config.get("schedule", "paper") == "paper":
         _check_count(config, "decay_steps", 1, "steps per decay by decay_rate")
         _check_real(config, "decay_rate", "the paper: 0.5", above=0, most=1)
