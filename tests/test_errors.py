@@ -45,6 +45,9 @@ BAD_VALUES = [
     ("model.image_size", (16,), r"model.image_size=\(16,\) must be two integers"),
     ("model.num_channels", 1, r"num_channels=1 but every dataset's images are RGB"),
     ("model.slot_attention.num_heads", 3, r"num_heads=3 does not divide config.model.slot_size=16"),
+    ("model.slot_attention.kind", "rotation", r"Unknown config.model.slot_attention.kind='rotation'"),
+    ("model.slot_attention.kind", "translation", r"slot_init='gaussian' gives no poses"),
+    ("model.slot_init", "random_poses", r"Unknown config.model.slot_init='random_poses'"),
     # Numbers out of range or not finite.
     ("learning_rate", float("nan"), r"config.learning_rate=nan must be a finite number > 0"),
     ("learning_rate", float("inf"), r"config.learning_rate=inf must be a finite number > 0"),

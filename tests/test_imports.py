@@ -124,10 +124,13 @@ def test_public_api_is_unchanged():
     import slot_jax
 
     public = {
-        "CNNEncoder", "ConvTransposeSubpixel", "GaussianSlotInit", "LearnedQueriesInit",
+        "CNNEncoder", "ConvTransposeSubpixel", "GaussianSlotInit", "InvariantSlotAttention",
+        "InvariantSlotAutoencoder", "LearnedQueriesInit", "PoseSlotInit", "RelativeBroadcastDecoder",
         "SetPredictionModel", "SlotAttention", "SlotAutoencoder", "SoftPositionEmbed",
         "SpatialBroadcastDecoder", "adjusted_rand_index", "alpha_composite", "ap_at_thresholds",
-        "build_grid", "build_model", "clevr_model_config", "hungarian_huber_loss", "hungarian_miou",
+        "build_grid", "build_linear_grid", "build_model", "clevr_model_config",
+        "invariant_model_config", "isa_clevr_model_config", "isa_tetrominoes_model_config",
+        "hungarian_huber_loss", "hungarian_miou",
         "mean_best_overlap", "segmentation_metrics", "set_prediction_model_config",
         "sprites_model_config",
     }

@@ -7,6 +7,10 @@ Public modules (``flax.linen``):
 * :class:`SoftPositionEmbed`, :class:`CNNEncoder`, :class:`SpatialBroadcastDecoder`.
 * :class:`SlotAutoencoder`: ``image [B, H, W, C] -> dict(recon, rgb, masks, slots, attention)``.
 * :class:`SetPredictionModel`: ``image -> dict(predictions [B, K, 19], slots, attention)``.
+* Invariant Slot Attention: :class:`InvariantSlotAttention` ``(inputs, grid [N, 2], slots, poses)
+  -> (slots, poses, attention)``, :class:`PoseSlotInit`, :class:`RelativeBroadcastDecoder`,
+  :class:`InvariantSlotAutoencoder`, :func:`build_linear_grid`, :func:`invariant_model_config`,
+  :func:`isa_tetrominoes_model_config`, :func:`isa_clevr_model_config`.
 * :func:`build_model`, :func:`clevr_model_config`, :func:`sprites_model_config`,
   :func:`set_prediction_model_config`.
 * Metrics: :func:`adjusted_rand_index`, :func:`mean_best_overlap`, :func:`hungarian_miou`,

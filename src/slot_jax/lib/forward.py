@@ -11,19 +11,24 @@ import jax.numpy as jnp
 
 def slot_noise(
     model: nn.Module, rng: jax.Array, local_batch: int, axis_name: str | None
-) -> jnp.ndarray:
-    """Standard-normal slot noise ``[local_batch, K, D]``, drawn for the *global* batch.
+) -> jnp.ndarray | dict | None:
+    """Standard-normal slot noise ``[local_batch, K, D]``, drawn for the *global* batch (for a
+    pose initialiser, the dict of its ``sample_noise``, each entry ``[local_batch, ...]``).
 
     Under ``pmap`` (``axis_name`` set) each device draws the global noise and keeps its slice, so
     the slots, and hence the losses, do not depend on the number of devices or the parallel mode.
     """
-    k, d = model.slot_init.num_slots, model.slot_init.slot_size
+    init = model.slot_init
+    k, d = init.num_slots, init.slot_size
+    n = 1 if axis_name is None else jax.lax.psum(1, axis_name)
+    if hasattr(init, "sample_noise"):  # a pose initialiser: a dict of draws (or None)
+        noise = init.sample_noise(rng, local_batch * n)
+    else:
+        noise = jax.random.normal(rng, (local_batch * n, k, d))
     if axis_name is None:
-        return jax.random.normal(rng, (local_batch, k, d))
-    n = jax.lax.psum(1, axis_name)
-    noise = jax.random.normal(rng, (local_batch * n, k, d))
+        return noise
     start = jax.lax.axis_index(axis_name) * local_batch
-    return jax.lax.dynamic_slice_in_dim(noise, start, local_batch)
+    return jax.tree.map(lambda x: jax.lax.dynamic_slice_in_dim(x, start, local_batch), noise)
 
 
 def forward(

@@ -5,6 +5,10 @@
 * :mod:`.encoder` (CNN encoder), :mod:`.decoder` (spatial broadcast decoder), :mod:`.upsample`
   (exact sub-pixel transposed convolution);
 * :mod:`.autoencoder` (object discovery) and :mod:`.set_prediction` (property prediction);
+* Invariant Slot Attention: :mod:`.invariant_slot_attention` (:class:`InvariantSlotAttention`),
+  :mod:`.poses` (variants, relative grids, pose statistics), :mod:`.pose_init`
+  (:class:`PoseSlotInit`), :mod:`.relative_decoder` (:class:`RelativeBroadcastDecoder`) and
+  :mod:`.invariant_autoencoder` (:class:`InvariantSlotAutoencoder`);
 * :mod:`.build` (:func:`build_model` from a config's ``model`` section) and :mod:`.presets`.
 """
 
@@ -12,12 +16,19 @@ from slot_jax.models.autoencoder import SlotAutoencoder
 from slot_jax.models.build import build_model
 from slot_jax.models.decoder import SpatialBroadcastDecoder, alpha_composite
 from slot_jax.models.encoder import CNNEncoder
-from slot_jax.models.position import SoftPositionEmbed, build_grid
+from slot_jax.models.invariant_autoencoder import InvariantSlotAutoencoder
+from slot_jax.models.invariant_slot_attention import InvariantSlotAttention
+from slot_jax.models.pose_init import PoseSlotInit
+from slot_jax.models.position import SoftPositionEmbed, build_grid, build_linear_grid
 from slot_jax.models.presets import (
     clevr_model_config,
+    invariant_model_config,
+    isa_clevr_model_config,
+    isa_tetrominoes_model_config,
     set_prediction_model_config,
     sprites_model_config,
 )
+from slot_jax.models.relative_decoder import RelativeBroadcastDecoder
 from slot_jax.models.set_prediction import SetPredictionModel
 from slot_jax.models.slot_attention import SlotAttention
 from slot_jax.models.slot_init import GaussianSlotInit, LearnedQueriesInit
@@ -27,7 +38,11 @@ __all__ = [
     "CNNEncoder",
     "ConvTransposeSubpixel",
     "GaussianSlotInit",
+    "InvariantSlotAttention",
+    "InvariantSlotAutoencoder",
     "LearnedQueriesInit",
+    "PoseSlotInit",
+    "RelativeBroadcastDecoder",
     "SetPredictionModel",
     "SlotAttention",
     "SlotAutoencoder",
@@ -35,8 +50,12 @@ __all__ = [
     "SpatialBroadcastDecoder",
     "alpha_composite",
     "build_grid",
+    "build_linear_grid",
     "build_model",
     "clevr_model_config",
+    "invariant_model_config",
+    "isa_clevr_model_config",
+    "isa_tetrominoes_model_config",
     "set_prediction_model_config",
     "sprites_model_config",
 ]

@@ -11,6 +11,11 @@ import ml_collections
 from slot_jax.models.autoencoder import SlotAutoencoder
 from slot_jax.models.decoder import SpatialBroadcastDecoder
 from slot_jax.models.encoder import CNNEncoder
+from slot_jax.models.invariant_autoencoder import InvariantSlotAutoencoder
+from slot_jax.models.invariant_slot_attention import InvariantSlotAttention
+from slot_jax.models.pose_init import POSE_INITIALISERS, PoseSlotInit
+from slot_jax.models.poses import KINDS
+from slot_jax.models.relative_decoder import BACKBONES, RelativeBroadcastDecoder
 from slot_jax.models.set_prediction import SetPredictionModel
 from slot_jax.models.slot_attention import SlotAttention
 from slot_jax.models.slot_init import SLOT_INITIALISERS
@@ -28,12 +33,46 @@ def build_slot_attention(cfg: ml_collections.ConfigDict, dtype) -> SlotAttention
     )
 
 
-def build_encoder(cfg: ml_collections.ConfigDict, dtype) -> CNNEncoder:
+def build_encoder(
+    cfg: ml_collections.ConfigDict, dtype, position_embedding: bool = True
+) -> CNNEncoder:
     """``CNNEncoder`` from ``cfg.encoder`` (input channels ``cfg.num_channels``)."""
     enc = cfg.encoder
     return CNNEncoder(
         features=tuple(enc.features), kernel_size=enc.kernel_size, strides=tuple(enc.strides),
-        mlp_features=tuple(enc.mlp_features), num_channels=cfg.num_channels, dtype=dtype,
+        mlp_features=tuple(enc.mlp_features), num_channels=cfg.num_channels,
+        position_embedding=position_embedding, dtype=dtype,
+    )
+
+
+def slot_attention_kind(cfg: ml_collections.ConfigDict) -> str:
+    """``cfg.slot_attention.kind``: ``"standard"`` (the paper; the default when unset) or one of
+    the Invariant Slot Attention variants."""
+    return cfg.slot_attention.get("kind", "standard")
+
+
+def build_invariant_autoencoder(cfg: ml_collections.ConfigDict, dtype) -> InvariantSlotAutoencoder:
+    """``InvariantSlotAutoencoder`` from a model section whose ``slot_attention.kind`` is invariant."""
+    sa, dec, kind = cfg.slot_attention, cfg.decoder, slot_attention_kind(cfg)
+    isa = InvariantSlotAttention(
+        kind=kind, num_iterations=sa.num_iterations, mlp_hidden_size=sa.mlp_hidden_size,
+        grid_hidden_size=sa.grid_hidden_size, epsilon=sa.epsilon,
+        add_rel_pos_to_values=sa.add_rel_pos_to_values, scales_factor=sa.scales_factor,
+        dtype=dtype,
+    )
+    decoder = RelativeBroadcastDecoder(
+        broadcast_size=tuple(dec.broadcast_size), features=tuple(dec.features),
+        strides=tuple(dec.strides), kernel_size=dec.kernel_size,
+        output_kernel_size=dec.output_kernel_size, num_channels=cfg.num_channels,
+        backbone=dec.get("backbone", "cnn"), scales_factor=sa.scales_factor, dtype=dtype,
+    )
+    slot_init = PoseSlotInit(
+        num_slots=cfg.num_slots, slot_size=cfg.slot_size, kind=kind,
+        learned=POSE_INITIALISERS[cfg.slot_init],
+    )
+    return InvariantSlotAutoencoder(
+        encoder=build_encoder(cfg, dtype, position_embedding=False), slot_init=slot_init,
+        slot_attention=isa, decoder=decoder,
     )
 
 
@@ -71,14 +110,55 @@ def _check_convs(key: str, section: ml_collections.ConfigDict) -> None:
         raise ValueError(f"{key}.strides={strides} must be integers >= 1.")
 
 
+def _check_invariant(cfg: ml_collections.ConfigDict, kind: str) -> None:
+    """The parts of a model section that Invariant Slot Attention (``kind``) needs."""
+    key = f"config.model.slot_attention.kind={kind!r}"
+    if cfg.slot_init not in POSE_INITIALISERS:
+        raise ValueError(
+            f"config.model.slot_init={cfg.slot_init!r} gives no poses, which {key} needs; choose "
+            f"one of {sorted(POSE_INITIALISERS)}."
+        )
+    if cfg.architecture != "autoencoder":
+        raise ValueError(
+            f"{key} is built for object discovery only; set config.model.architecture="
+            "'autoencoder' or config.model.slot_attention.kind='standard'."
+        )
+    if cfg.slot_attention.num_heads != 1:
+        raise ValueError(
+            f"config.model.slot_attention.num_heads={cfg.slot_attention.num_heads} but {key} has "
+            "one head; set num_heads=1."
+        )
+    factor = cfg.slot_attention.get("scales_factor")
+    if not (isinstance(factor, (int, float)) and not isinstance(factor, bool)
+            and math.isfinite(factor) and factor > 0):
+        raise ValueError(
+            f"config.model.slot_attention.scales_factor={factor!r} must be a finite number > 0 "
+            "(the reference: 1, or 5 for CLEVR)."
+        )
+    backbone = cfg.decoder.get("backbone", "cnn")
+    _check_choice("config.model.decoder.backbone", backbone, BACKBONES)
+    if backbone == "mlp" and any(s != 1 for s in cfg.decoder.strides):
+        raise ValueError(
+            f"config.model.decoder.backbone='mlp' decodes per pixel but "
+            f"config.model.decoder.strides={tuple(cfg.decoder.strides)}; use strides of 1."
+        )
+
+
 def check_model_config(cfg: ml_collections.ConfigDict, dtype: str = "float32") -> None:
     """Raises ValueError, naming the key and the fix, for a model section :func:`build_model` cannot
     build or whose images would not be ``cfg.image_size``: an unknown ``dtype``, architecture or
-    slot initialiser, conv strides and features of different lengths, encoder strides that do not
-    divide the image, a decoder output of another size, a slot size the heads do not divide."""
+    slot initialiser, an unknown ``slot_attention.kind`` or one its other keys do not fit (see
+    :func:`_check_invariant`), conv strides and features of different lengths, encoder strides
+    that do not divide the image, a decoder output of another size, a slot size the heads do not
+    divide."""
     resolve_dtype(dtype)
     _check_choice("config.model.architecture", cfg.architecture, ARCHITECTURES)
-    _check_choice("config.model.slot_init", cfg.slot_init, sorted(SLOT_INITIALISERS))
+    kind = slot_attention_kind(cfg)
+    _check_choice("config.model.slot_attention.kind", kind, KINDS)
+    if kind != "standard":
+        _check_invariant(cfg, kind)
+    else:
+        _check_choice("config.model.slot_init", cfg.slot_init, sorted(SLOT_INITIALISERS))
     size = tuple(cfg.image_size)
     if len(size) != 2 or not all(isinstance(n, int) and n >= 1 for n in size):
         raise ValueError(f"config.model.image_size={size} must be two integers >= 1 (height, width).")
@@ -117,6 +197,8 @@ def build_model(cfg: ml_collections.ConfigDict, dtype: str = "float32") -> nn.Mo
     """
     check_model_config(cfg, dtype)
     dtype = resolve_dtype(dtype)
+    if slot_attention_kind(cfg) != "standard":
+        return build_invariant_autoencoder(cfg, dtype)
     if cfg.architecture == "set_prediction":
         return SetPredictionModel(
             encoder=build_encoder(cfg, dtype), slot_init=build_slot_init(cfg),

@@ -25,6 +25,8 @@ class CNNEncoder(nn.Module):
       strides: stride of each conv; defaults to all 1.
       mlp_features: the post-LayerNorm MLP, ``Dense(h, ReLU) -> Dense(out)`` (paper: ``(64, 64)``).
       num_channels: channels the input image must have (checked).
+      position_embedding: add the soft position embedding (the paper); Invariant Slot Attention
+        turns it off, since it sees positions through relative grids only.
     """
 
     features: Sequence[int] = (64, 64, 64, 64)
@@ -32,6 +34,7 @@ class CNNEncoder(nn.Module):
     strides: Sequence[int] | None = None
     mlp_features: Sequence[int] = (64, 64)
     num_channels: int = 3
+    position_embedding: bool = True
     dtype: Any = None
 
     @nn.compact
@@ -61,7 +64,8 @@ class CNNEncoder(nn.Module):
                 name=f"conv_{i}",
             )(x)
             x = nn.relu(x)
-        x = SoftPositionEmbed(dtype=self.dtype, name="pos_embed")(x)
+        if self.position_embedding:
+            x = SoftPositionEmbed(dtype=self.dtype, name="pos_embed")(x)
         x = x.reshape(x.shape[0], -1, x.shape[-1])
         x = nn.LayerNorm(epsilon=LAYERNORM_EPSILON, dtype=jnp.float32, name="norm")(x)
         return MLP(tuple(self.mlp_features), dtype=self.dtype, name="mlp")(x)

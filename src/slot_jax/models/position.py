@@ -41,3 +41,15 @@ class SoftPositionEmbed(nn.Module):
         grid = build_grid(x.shape[1], x.shape[2])
         emb = nn.Dense(x.shape[-1], kernel_init=glorot, dtype=self.dtype, name="dense")(grid)
         return x + emb.astype(x.dtype)
+
+
+def build_linear_grid(height: int, width: int) -> jnp.ndarray:
+    """Absolute ``(y, x)`` pixel coordinates, each axis from ``linspace(-1, 1)``.
+
+    Returns:
+      float32 ``[height, width, 2]``; the grid Invariant Slot Attention measures poses on (flatten
+      it to ``[height * width, 2]`` for :class:`~slot_jax.models.InvariantSlotAttention`).
+    """
+    ys = jnp.linspace(-1.0, 1.0, height, dtype=jnp.float32)
+    xs = jnp.linspace(-1.0, 1.0, width, dtype=jnp.float32)
+    return jnp.stack(jnp.meshgrid(ys, xs, indexing="ij"), axis=-1)

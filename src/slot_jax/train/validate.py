@@ -146,6 +146,8 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int | None =
         check_model_config(config.model, config.get("dtype"))
     except ValueError as err:
         raise ConfigError(str(err)) from None
+    if config.model.slot_attention.get("kind", "standard") != "standard":
+        _check_count(config, "model.slot_attention.grid_hidden_size", 1, "the grid encoder's width")
     if config.model.num_channels != 3:
         raise ConfigError(
             f"config.model.num_channels={config.model.num_channels} but every dataset's images are "
