@@ -11,6 +11,19 @@ from slot_jax.models.layers import check_rank
 from slot_jax.models.slot_attention import SlotAttention
 
 
+def check_image(image: jnp.ndarray, output_size: tuple[int, int]) -> None:
+    """Raises a ValueError unless ``image`` is ``[B, H, W, C]`` with ``(H, W)`` the decoder's
+    ``output_size``."""
+    check_rank(image, 4, "The image", "[B, H, W, C]")
+    expected = tuple(output_size)
+    if tuple(image.shape[1:3]) != expected:
+        raise ValueError(
+            f"The image is {image.shape[1]}x{image.shape[2]} but the decoder produces "
+            f"{expected[0]}x{expected[1]}; set config.model.image_size to the data's size "
+            "(or resize the data)."
+        )
+
+
 class SlotAutoencoder(nn.Module):
     """Unsupervised object discovery (Locatello et al., 2020, Sec. 3 and App. E).
 
@@ -37,14 +50,7 @@ class SlotAutoencoder(nn.Module):
     def __call__(
         self, image: jnp.ndarray, slot_noise: jnp.ndarray | None = None
     ) -> dict[str, jnp.ndarray]:
-        check_rank(image, 4, "The image", "[B, H, W, C]")
-        expected = tuple(self.decoder.output_size)
-        if tuple(image.shape[1:3]) != expected:
-            raise ValueError(
-                f"The image is {image.shape[1]}x{image.shape[2]} but the decoder produces "
-                f"{expected[0]}x{expected[1]}; set config.model.image_size to the data's size "
-                "(or resize the data)."
-            )
+        check_image(image, self.decoder.output_size)
         features = self.encoder(image)
         slots = self.slot_init(image.shape[0], slot_noise)
         slots, attention = self.slot_attention(features, slots)

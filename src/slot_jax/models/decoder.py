@@ -32,6 +32,16 @@ def alpha_composite(decoded: jnp.ndarray) -> dict[str, jnp.ndarray]:
     return {"recon": recon, "rgb": rgb, "masks": masks}
 
 
+def conv_layer(features: int, kernel: int, stride: int, dtype: Any, name: str) -> nn.Module:
+    """A decoder layer ``[N, H, W, C] -> [N, H*stride, W*stride, features]``: the transposed
+    convolution in sub-pixel form for ``stride > 1``, else ``nn.Conv(padding="SAME")``; glorot
+    kernels, zero biases."""
+    ks = (kernel, kernel)
+    if stride > 1:
+        return ConvTransposeSubpixel(features, ks, (stride, stride), dtype=dtype, name=name)
+    return nn.Conv(features, ks, padding="SAME", kernel_init=glorot, dtype=dtype, name=name)
+
+
 class SpatialBroadcastDecoder(nn.Module):
     """Decodes each slot separately from a broadcast grid, then alpha-composites.
 
@@ -92,18 +102,6 @@ class SpatialBroadcastDecoder(nn.Module):
         for i, (feat, stride) in enumerate(zip(self.features, self.strides, strict=True)):
             if i < first:
                 continue
-            if stride > 1:
-                layer = ConvTransposeSubpixel(
-                    feat, ks, (stride, stride), dtype=self.dtype, name=f"conv_{i}"
-                )
-            else:
-                layer = nn.Conv(
-                    feat, ks, padding="SAME", kernel_init=glorot, dtype=self.dtype, name=f"conv_{i}"
-                )
-            x = nn.relu(layer(x))
-        ok = (self.output_kernel_size, self.output_kernel_size)
-        x = nn.Conv(
-            self.num_channels + 1, ok, padding="SAME", kernel_init=glorot, dtype=self.dtype,
-            name="output",
-        )(x)
+            x = nn.relu(conv_layer(feat, self.kernel_size, stride, self.dtype, f"conv_{i}")(x))
+        x = conv_layer(self.num_channels + 1, self.output_kernel_size, 1, self.dtype, "output")(x)
         return alpha_composite(x.reshape(b, k, *x.shape[1:]))

@@ -8,9 +8,9 @@ import math
 import flax.linen as nn
 import jax.numpy as jnp
 
+from slot_jax.models.autoencoder import check_image
 from slot_jax.models.encoder import CNNEncoder
 from slot_jax.models.invariant_slot_attention import InvariantSlotAttention
-from slot_jax.models.layers import check_rank
 from slot_jax.models.pose_init import PoseSlotInit
 from slot_jax.models.position import build_linear_grid
 from slot_jax.models.relative_decoder import RelativeBroadcastDecoder
@@ -45,14 +45,7 @@ class InvariantSlotAutoencoder(nn.Module):
     def __call__(
         self, image: jnp.ndarray, slot_noise: dict | None = None
     ) -> dict[str, jnp.ndarray]:
-        check_rank(image, 4, "The image", "[B, H, W, C]")
-        expected = tuple(self.decoder.output_size)
-        if tuple(image.shape[1:3]) != expected:
-            raise ValueError(
-                f"The image is {image.shape[1]}x{image.shape[2]} but the decoder produces "
-                f"{expected[0]}x{expected[1]}; set config.model.image_size to the data's size "
-                "(or resize the data)."
-            )
+        check_image(image, self.decoder.output_size)
         features = self.encoder(image)
         h, w = encoder_grid_size(self.encoder, *image.shape[1:3])
         grid = build_linear_grid(h, w).reshape(h * w, 2)

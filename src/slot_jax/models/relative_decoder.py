@@ -9,11 +9,10 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
-from slot_jax.models.decoder import alpha_composite
+from slot_jax.models.decoder import alpha_composite, conv_layer
 from slot_jax.models.layers import check_rank, glorot
 from slot_jax.models.poses import relative_grid
 from slot_jax.models.position import build_linear_grid
-from slot_jax.models.upsample import ConvTransposeSubpixel
 
 BACKBONES = ("cnn", "mlp")
 
@@ -52,27 +51,16 @@ class RelativeBroadcastDecoder(nn.Module):
         return (self.broadcast_size[0] * up, self.broadcast_size[1] * up)
 
     def _backbone(self, x: jnp.ndarray) -> jnp.ndarray:
-        ks = (self.kernel_size, self.kernel_size)
         for i, (feat, stride) in enumerate(zip(self.features, self.strides, strict=True)):
             if self.backbone == "mlp":
                 layer = nn.Dense(feat, kernel_init=glorot, dtype=self.dtype, name=f"dense_{i}")
-            elif stride > 1:
-                layer = ConvTransposeSubpixel(
-                    feat, ks, (stride, stride), dtype=self.dtype, name=f"conv_{i}"
-                )
             else:
-                layer = nn.Conv(
-                    feat, ks, padding="SAME", kernel_init=glorot, dtype=self.dtype, name=f"conv_{i}"
-                )
+                layer = conv_layer(feat, self.kernel_size, stride, self.dtype, f"conv_{i}")
             x = nn.relu(layer(x))
         if self.backbone == "mlp":
             return nn.Dense(self.num_channels + 1, kernel_init=glorot, dtype=self.dtype,
                             name="output")(x)
-        ok = (self.output_kernel_size, self.output_kernel_size)
-        return nn.Conv(
-            self.num_channels + 1, ok, padding="SAME", kernel_init=glorot, dtype=self.dtype,
-            name="output",
-        )(x)
+        return conv_layer(self.num_channels + 1, self.output_kernel_size, 1, self.dtype, "output")(x)
 
     @nn.compact
     def __call__(self, slots: jnp.ndarray, poses: dict) -> dict[str, jnp.ndarray]:
