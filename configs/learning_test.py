@@ -19,37 +19,8 @@ one per CPU core, and checks held-out FG-ARI against trivial segmentations. By h
 ``experiments/learning_test/README.md`` has the measured runs.
 """
 
-from slot_jax.config_base import base_config, data_config
-from slot_jax.models import sprites_model_config
-
-IMAGE_SIZE = (16, 16)
-STEPS = 6_000
+from slot_jax.config_base import learning_test_config
 
 
 def get_config():
-    data = data_config("procedural_multi_dsprites/clustered", IMAGE_SIZE)
-    data.num_train = 1024
-    data.num_eval = 256
-    model = sprites_model_config(num_slots=4, image_size=IMAGE_SIZE)
-    model.encoder.features = (16, 16, 16)
-    model.encoder.strides = (1, 1, 1)
-    model.encoder.kernel_size = 3
-    model.encoder.mlp_features = (32, 32)
-    model.decoder.features = (16, 16)
-    model.decoder.strides = (1, 1)
-    model.decoder.kernel_size = 3
-    config = base_config(model, data)
-    config.seed = 0
-    config.learning_test_seeds = (0, 1)
-    config.batch_size = 32
-    config.num_train_steps = STEPS
-    config.learning_rate = 1e-3
-    config.schedule = "warmup_cosine"
-    config.warmup_steps = STEPS // 4
-    config.grad_clip_norm = 0.05
-    config.log_every = 500
-    config.image_log_every = 0
-    config.checkpoint_every = STEPS
-    config.eval_every = 1_000
-    config.eval_batch_size = 128
-    return config
+    return learning_test_config()

@@ -5,19 +5,11 @@ the two on the same data, model widths, schedule and budget::
         --seeds=0,1,2
 """
 
-import importlib.util
-from pathlib import Path
-
+from slot_jax.config_base import learning_test_config
 from slot_jax.models import invariant_model_config
-
-_spec = importlib.util.spec_from_file_location(
-    "learning_test", Path(__file__).with_name("learning_test.py")
-)
-_base = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(_base)
 
 
 def get_config():
-    config = _base.get_config()
+    config = learning_test_config()
     config.model = invariant_model_config(config.model, "translation_scale")
     return config

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import ml_collections
 from ml_collections.config_dict import placeholder
 
-from slot_jax.models.presets import set_prediction_model_config
+from slot_jax.models.presets import set_prediction_model_config, sprites_model_config
 
 
 def data_config(name: str, image_size: tuple[int, int]) -> ml_collections.ConfigDict:
@@ -184,3 +184,37 @@ def load_config(path: str, overrides: Sequence[str] = ()) -> ml_collections.Conf
             raise
         raise problem from err
     return values.config
+
+
+LEARNING_TEST_IMAGE_SIZE = (16, 16)
+LEARNING_TEST_STEPS = 6_000
+
+
+def learning_test_config() -> ml_collections.ConfigDict:
+    """The learning test's config (``configs/learning_test.py``; its docstring says what and why)."""
+    data = data_config("procedural_multi_dsprites/clustered", LEARNING_TEST_IMAGE_SIZE)
+    data.num_train = 1024
+    data.num_eval = 256
+    model = sprites_model_config(num_slots=4, image_size=LEARNING_TEST_IMAGE_SIZE)
+    model.encoder.features = (16, 16, 16)
+    model.encoder.strides = (1, 1, 1)
+    model.encoder.kernel_size = 3
+    model.encoder.mlp_features = (32, 32)
+    model.decoder.features = (16, 16)
+    model.decoder.strides = (1, 1)
+    model.decoder.kernel_size = 3
+    config = base_config(model, data)
+    config.seed = 0
+    config.learning_test_seeds = (0, 1)
+    config.batch_size = 32
+    config.num_train_steps = LEARNING_TEST_STEPS
+    config.learning_rate = 1e-3
+    config.schedule = "warmup_cosine"
+    config.warmup_steps = LEARNING_TEST_STEPS // 4
+    config.grad_clip_norm = 0.05
+    config.log_every = 500
+    config.image_log_every = 0
+    config.checkpoint_every = LEARNING_TEST_STEPS
+    config.eval_every = 1_000
+    config.eval_batch_size = 128
+    return config
