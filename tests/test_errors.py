@@ -201,6 +201,8 @@ def test_bad_flags_are_one_line(args, match, monkeypatch):
     assert re.search(match, message), message
 
 
+# A line of C++ logging (absl's Python log lines name a .py file instead).
+CPP_LOG_LINE = re.compile(r"[IWEF]\d{4} [\d:.]+ +\d+ [^\s\]]+\.(cc|cpp|h):\d+\] ")
 # What TensorFlow, oneDNN, absl and JAX print on start-up that must not reach the console.
 NOTICES = ("absl::InitializeLog", "oneDNN custom operations", "cpu_feature_guard",
            "Unable to initialize backend")
@@ -292,3 +294,6 @@ def test_command_lines_fail_in_one_line_and_start_quietly(tmp_path, a_file):
         assert "Traceback" not in err, (name, err)
         assert lines[-1].startswith("error: ") and re.search(match, lines[-1]), (name, err)
         assert not [line for line in lines if any(n in line for n in NOTICES)], (name, err)
+        # No C++ log line at all, e.g. TensorFlow's "failed call to cuInit" on a machine without a
+        # GPU, which its after-init hook under absl's app.run used to log.
+        assert not [line for line in lines if CPP_LOG_LINE.match(line)], (name, err)

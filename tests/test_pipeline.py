@@ -103,3 +103,28 @@ def test_prepare_command_sizes(tfds_dir):
     assert isinstance(builder.info.features["image"].shape, tuple)
     with pytest.raises(ValueError, match="only applies to procedural"):
         command_config("tetrominoes", num_examples=5, data_dir=tfds_dir)
+
+
+def test_two_processes_preparing_at_once(tmp_path, monkeypatch):
+    """Another process finishes generating the same dataset while this one is still at it (two
+    trainers started together): TFDS's final rename fails here, and prepare_builder returns the
+    dataset the other process wrote instead of a FileExistsError traceback."""
+    from slot_jax.data.sources import make_builder
+
+    cfg = command_config("procedural_tetrominoes", num_examples=4, num_eval=2,
+                         data_dir=str(tmp_path))
+    cls = type(make_builder(cfg))
+    generate = cls._download_and_prepare
+    raced = []
+
+    def racing(self, *args, **kwargs):
+        if not raced:  # the other process, finishing first
+            raced.append(True)
+            make_builder(cfg).download_and_prepare()
+        return generate(self, *args, **kwargs)
+
+    monkeypatch.setattr(cls, "_download_and_prepare", racing)
+    builder = prepare_builder(cfg)
+    assert raced and builder.is_prepared()
+    assert {k: v.num_examples for k, v in builder.info.splits.items()} == {"train": 4, "test": 2}
+    assert not list(tmp_path.glob("*/*/incomplete*"))  # no temporary folder left behind

@@ -257,7 +257,6 @@ def cli_main() -> None:
     def main(argv: list[str]) -> None:
         if len(argv) > 1:
             raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-        cli.hide_accelerators_from_tensorflow()
         values = {k: v.value for k, v in args.items()}
         with contextlib.redirect_stdout(sys.stderr):  # e.g. TFDS's "preparing dataset" lines
             result = run(**values)

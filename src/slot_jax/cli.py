@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable
 
-from slot_jax.lib.quiet import import_quietly  # noqa: E402
+from slot_jax.lib.quiet import import_quietly, without_accelerators  # noqa: E402
 
 import_quietly("tensorflow")
 
@@ -31,11 +31,7 @@ def hide_accelerators_from_tensorflow() -> None:
     """tf.data runs on the host; the accelerators belong to JAX."""
     import tensorflow as tf
 
-    tf.config.set_visible_devices([], "GPU")
-    try:
-        tf.config.set_visible_devices([], "TPU")
-    except (ValueError, RuntimeError):
-        pass
+    without_accelerators(tf)
 
 
 def fail(message: object) -> None:
@@ -101,8 +97,8 @@ def _quiet_libraries(record) -> bool:
 
 
 def run(main: Callable[[list[str]], None]) -> None:
-    """``app.run(main)`` with INFO logging, the library filter and :func:`parse_flags`; an
-    ``app.UsageError`` (e.g. unexpected arguments) is one line too."""
+    """``app.run(main)`` with INFO logging, the library filter, TensorFlow kept off the accelerators
+    and :func:`parse_flags`; an ``app.UsageError`` (e.g. unexpected arguments) is one line too."""
 
     def checked(argv: list[str]) -> None:
         try:
@@ -112,4 +108,7 @@ def run(main: Callable[[list[str]], None]) -> None:
 
     logging.set_verbosity(logging.INFO)
     logging.get_absl_handler().addFilter(_quiet_libraries)
+    # Before app.run: it calls TensorFlow's after-init hook, which counts the GPUs, and on a machine
+    # without one that logs a CUDA error ahead of anything of ours.
+    hide_accelerators_from_tensorflow()
     app.run(checked, flags_parser=parse_flags)

@@ -42,7 +42,6 @@ def main(argv: list[str]) -> None:
             f"--checkpoint_step={_CHECKPOINT_STEP.value} applies to --mode=eval only; drop it or "
             "add --mode=eval."
         )
-    cli.hide_accelerators_from_tensorflow()
     import jax
 
     if _is_multiprocess():

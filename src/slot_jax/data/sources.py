@@ -53,16 +53,32 @@ def prepare_builder(
     builder = make_builder(cfg)
     if spec.manual:
         manual = os.path.expanduser(cfg.manual_dir) if cfg.get("manual_dir") else None
-        builder.download_and_prepare(
-            download_config=tfds.download.DownloadConfig(manual_dir=manual)
-        )
-    elif spec.procedural or download:
-        builder.download_and_prepare()
-    elif not builder.is_prepared():
+        return _prepare(cfg, builder, tfds.download.DownloadConfig(manual_dir=manual))
+    if spec.procedural or download:
+        return _prepare(cfg, builder)
+    if not builder.is_prepared():
         raise FileNotFoundError(
             f"TFDS dataset {cfg.name!r} is not prepared in {builder.data_dir!r}. Prepare it once "
             f"with: python -m slot_jax.data.prepare --dataset={cfg.name}"
             + (f" --data_dir={cfg.data_dir}" if cfg.get("data_dir") else "")
             + " (downloads the dataset)."
         )
+    return builder
+
+
+def _prepare(
+    cfg: ml_collections.ConfigDict,
+    builder: tfds.core.DatasetBuilder,
+    download_config: tfds.download.DownloadConfig | None = None,
+) -> tfds.core.DatasetBuilder:
+    """``builder.download_and_prepare``, where another process preparing the same dataset in the
+    same folder at the same time (two trainers started together) is not an error: TFDS writes into
+    a temporary folder and renames it, and the second rename fails once the first has landed."""
+    try:
+        builder.download_and_prepare(download_config=download_config)
+    except FileExistsError:
+        finished = make_builder(cfg)  # a new builder reads the dataset the other process wrote
+        if not finished.is_prepared():
+            raise
+        return finished
     return builder
