@@ -139,17 +139,18 @@ class InvariantSlotAttention(nn.Module):
 
         attn = None
         for i in range(self.num_iterations + 1):
+            last = i == self.num_iterations  # it only recomputes the poses: no values needed
             emb = grid_proj(relative_grid(grid, poses, self.scales_factor))  # [B, K, N, D]
             keys_rel = encode(k + emb)
-            values = encode(v + emb) if self.add_rel_pos_to_values else None
+            values = encode(v + emb) if self.add_rel_pos_to_values and not last else None
             q = to_q(norm_slots(slots)) * dim**-0.5
             logits = jnp.einsum("bkd,bknd->bkn", q, keys_rel).astype(jnp.float32)
             attn = jax.nn.softmax(logits, axis=1)  # over slots
             weights = attn + self.epsilon
             weights = weights / jnp.sum(weights, axis=-1, keepdims=True)  # mean over inputs
             poses = attention_poses(weights, grid, keys, self.min_scale, self.max_scale)
-            if i == self.num_iterations:
-                break  # the last round only recomputes the poses
+            if last:
+                break
             w = weights.astype(v.dtype)
             if self.add_rel_pos_to_values:
                 updates = jnp.einsum("bkn,bknd->bkd", w, values)
