@@ -19,7 +19,13 @@ source benchmarks/lease_env.sh
   date -u +"%Y-%m-%dT%H:%M:%SZ"
   nvidia-smi --query-gpu=name,driver_version,memory.total,clocks.sm,temperature.gpu \
     --format=csv 2>&1 || echo "no nvidia-smi"
-  "$PYTHON" -c "import jax, flax, optax; print('jax', jax.__version__, jax.devices(), 'flax',
-flax.__version__, 'optax', optax.__version__)" 2>&1 || echo "jax does not import"
+  "$PYTHON" - <<'PY' 2>&1 || true
+from importlib import metadata
+for name in ("jax", "jaxlib", "jax-cuda13-plugin", "flax", "optax", "orbax-checkpoint", "torch"):
+    try:
+        print(name, metadata.version(name))
+    except metadata.PackageNotFoundError:
+        print(name, "not installed")
+PY
 } | tee -a "$out/gpu_suite.log"
 "$PYTHON" benchmarks/gpu_suite.py "$out"
