@@ -72,7 +72,7 @@ def _readme(name: str, record: dict) -> str:
         "One lease (the device call, then here):",
         "",
         "```",
-        f'run(command="bash experiments/reproduce.sh {name} 12", carry=[".lease"], timeout_s=600)',
+        f'run(command="bash experiments/reproduce.sh {name} 9", carry=[".lease"], timeout_s=600)',
         f"python experiments/reproduction.py record {name} FILES_AT",
         "```",
         "",

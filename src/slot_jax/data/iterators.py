@@ -11,6 +11,7 @@ function of ``(seed, step)``.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from types import ModuleType
 
 import ml_collections
 
@@ -35,15 +36,21 @@ def source_name(cfg: ml_collections.ConfigDict) -> str:
     return "tf.data" if resolve_source(cfg) == "tfds" else "memory"
 
 
+def _source(cfg: ml_collections.ConfigDict) -> ModuleType:
+    if resolve_source(cfg) == "memory":
+        from slot_jax.data import memory
+
+        return memory
+    from slot_jax.data import pipeline
+
+    return pipeline
+
+
 def train_iterator(
     cfg: ml_collections.ConfigDict, *, global_batch_size: int, seed: int, start_step: int = 0
 ) -> Iterator[Batch]:
     """An endless, deterministic stream of training batches, starting at ``start_step``."""
-    if resolve_source(cfg) == "memory":
-        from slot_jax.data import memory as source
-    else:
-        from slot_jax.data import pipeline as source
-    return source.train_iterator(
+    return _source(cfg).train_iterator(
         cfg, global_batch_size=global_batch_size, seed=seed, start_step=start_step
     )
 
@@ -52,8 +59,6 @@ def eval_iterator(
     cfg: ml_collections.ConfigDict, *, global_batch_size: int, num_examples: int | None = None
 ) -> Iterator[Batch]:
     """Each held-out example exactly once; the last batch is padded and ``padding_mask`` marks it."""
-    if resolve_source(cfg) == "memory":
-        from slot_jax.data import memory as source
-    else:
-        from slot_jax.data import pipeline as source
-    return source.eval_iterator(cfg, global_batch_size=global_batch_size, num_examples=num_examples)
+    return _source(cfg).eval_iterator(
+        cfg, global_batch_size=global_batch_size, num_examples=num_examples
+    )
