@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-import slot_jax.data.procedural  # noqa: F401  (registers the builders)
+import slot_jax.data.procedural.builders  # noqa: F401  (registers the builders)
 from slot_jax import visualize
 from slot_jax.data.procedural.base import ProceduralBuilder
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from slot_jax.data.procedural import clevr_like
+from slot_jax.data.procedural import builders
 from slot_jax.data.procedural import clevr_render as cr
 from slot_jax.data.procedural.base import sized_config
 
@@ -122,18 +122,18 @@ def test_metal_faces_have_more_contrast_than_rubber(shape):
 
 
 def test_class_names_follow_tfds_clevr(tmp_path):
-    info = clevr_like.ProceduralClevr(config="clevr6", data_dir=tmp_path).info
+    info = builders.ProceduralClevr(config="clevr6", data_dir=tmp_path).info
     objects = info.features["objects"]
     colors = ["gray", "blue", "brown", "yellow", "red", "green", "purple", "cyan"]
     assert objects["color"].names == colors
     assert objects["material"].names == ["rubber", "metal"]
     assert objects["shape"].names == ["cube", "sphere", "cylinder"]
     assert objects["size"].names == ["small", "large"]
-    assert clevr_like.ProceduralClevr.builder_configs["clevr6"].max_objects == 6
+    assert builders.ProceduralClevr.builder_configs["clevr6"].max_objects == 6
 
 
 def test_tfds_load_tiny_config(tmp_path):
-    config = sized_config(clevr_like.ProceduralClevr, "clevr6", num_train=2, num_eval=1)
+    config = sized_config(builders.ProceduralClevr, "clevr6", num_train=2, num_eval=1)
     ds, info = tfds.load(
         "procedural_clevr", split="train", data_dir=tmp_path, builder_kwargs={"config": config},
         with_info=True,

@@ -6,11 +6,12 @@ import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from slot_jax.data.procedural import base, sprites, tetrominoes
-from slot_jax.data.procedural.base import sized_config, to_uint8
+from slot_jax.data.procedural import builders, scene, sprites, tetrominoes
+from slot_jax.data.procedural.base import sized_config
+from slot_jax.data.procedural.scene import to_uint8
 
-SPRITES = sprites.ProceduralMultiDsprites
-TETROMINOES = tetrominoes.ProceduralTetrominoes
+SPRITES = builders.ProceduralMultiDsprites
+TETROMINOES = builders.ProceduralTetrominoes
 ALL_CONFIGS = [(SPRITES, name) for name in SPRITES.builder_configs] + [(TETROMINOES, "default")]
 NUM = 12
 
@@ -95,13 +96,13 @@ def test_clustered_sprites_sit_together_at_a_random_spot(tmp_path):
     spread = config.cluster_spread
     centres = []
     for i in range(3 * NUM):
-        rng = base.example_rng(config.seed, "train", i)
-        scene = sprites.generate_sprites(rng, config)["objects"]
+        rng = scene.example_rng(config.seed, "train", i)
+        objects = sprites.generate_sprites(rng, config)["objects"]
         for axis in ("x", "y"):
-            pos = scene[axis]
+            pos = objects[axis]
             assert pos.min() >= 0.0 and pos.max() <= 1.0
             assert pos.max() - pos.min() <= 2 * spread  # one cluster per scene
-        centres.append([scene["x"].mean(), scene["y"].mean()])
+        centres.append([objects["x"].mean(), objects["y"].mean()])
     centres = np.array(centres)
     assert (centres.min(axis=0) < 0.4).all() and (centres.max(axis=0) > 0.6).all()  # anywhere
     rngs = [np.random.default_rng(i) for i in range(8)]
@@ -172,9 +173,9 @@ def test_paint_order_ids_and_visible_pixels():
     masks[0, :2, :2] = True
     masks[1, 1:3, 1:3] = True
     masks[2, 1, 1] = True  # on top of both
-    ids = base.paint_order_ids(masks)
+    ids = scene.paint_order_ids(masks)
     assert ids[0, 0] == 1 and ids[1, 1] == 3 and ids[2, 2] == 2 and ids[3, 3] == 0
-    np.testing.assert_array_equal(base.visible_pixels(ids, 3), [3, 3, 1])
+    np.testing.assert_array_equal(scene.visible_pixels(ids, 3), [3, 3, 1])
 
 
 def test_hsv_to_rgb_matches_colorsys():

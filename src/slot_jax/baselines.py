@@ -12,7 +12,7 @@ import math
 import ml_collections
 import numpy as np
 
-from slot_jax.data.pipeline import eval_iterator
+from slot_jax.data.iterators import eval_iterator
 from slot_jax.metrics import adjusted_rand_index
 
 

@@ -3,7 +3,9 @@
 ``--mode=step`` (default) times the trainer's own compiled train step (model, optimiser, state, loss
 and data parallelism from :func:`slot_jax.train.build_setup`, as the trainer builds them) on a fixed
 synthetic batch that is already on device; it works for every config, set prediction included.
-``--mode=data`` times the trainer's input pipeline alone. Either prints exactly one JSON line on
+``--mode=data`` times the trainer's input pipeline alone (``source``: ``tf.data``, or ``memory``
+where TensorFlow is not installed or ``config.data.source="memory"``; see
+:mod:`slot_jax.data.iterators`). Either prints exactly one JSON line on
 stdout; logs go to stderr.
 
 Flags: ``--config=configs/<name>.py [--config.key=value ...] [--mode=step|data] [--steps=N]
@@ -29,6 +31,8 @@ from absl import app, flags, logging
 from ml_collections import config_flags
 
 from slot_jax import cli  # first of the package: quiets TensorFlow's C++ logs before it loads
+from slot_jax.data.iterators import source_name
+from slot_jax.lib.hlo_audit import audit_hlo
 from slot_jax.lib.parallel import DataParallel
 from slot_jax.properties import NUM_PROPERTIES
 from slot_jax.train.setup import build_setup
@@ -180,6 +184,7 @@ def step_benchmark(
         "peak_tflops": peak_tflops,
         "mfu": mfu,
         **_memory(compiled, par.local_devices[0]),
+        "hlo": audit_hlo(compiled.as_text()),
         "final_loss": loss,
     }
 
@@ -206,6 +211,7 @@ def data_benchmark(config: ml_collections.ConfigDict, steps: int, warmup: int) -
         "mode": "data",
         **_common(config),
         "dataset": config.data.name,
+        "source": source_name(config.data),
         "cache": bool(config.data.get("cache", True)),
         "steps": steps,
         "warmup": warmup,

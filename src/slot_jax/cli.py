@@ -2,8 +2,8 @@
 start, the ``--config`` flag, flag parsing with one-line errors, logging, and keeping TensorFlow
 (tf.data only) off accelerators.
 
-Importing this module imports TensorFlow quietly (:func:`slot_jax.lib.quiet.import_quietly`), so a
-command line imports it before anything that imports TensorFlow.
+Importing this module imports TensorFlow quietly (:func:`slot_jax.lib.quiet.import_quietly`) where
+it is installed, so a command line imports it before anything that imports TensorFlow.
 """
 
 from __future__ import annotations
@@ -12,9 +12,10 @@ import re
 import sys
 from collections.abc import Callable
 
-from slot_jax.lib.quiet import import_quietly, without_accelerators  # noqa: E402
+from slot_jax.lib.quiet import import_quietly, installed, without_accelerators  # noqa: E402
 
-import_quietly("tensorflow")
+if installed("tensorflow"):
+    import_quietly("tensorflow")
 
 from absl import app, flags, logging  # noqa: E402
 from ml_collections import config_flags  # noqa: E402
@@ -28,7 +29,9 @@ def define_config_flag():
 
 
 def hide_accelerators_from_tensorflow() -> None:
-    """tf.data runs on the host; the accelerators belong to JAX."""
+    """tf.data runs on the host; the accelerators belong to JAX (nothing to do without TensorFlow)."""
+    if not installed("tensorflow"):
+        return
     import tensorflow as tf
 
     without_accelerators(tf)

@@ -27,7 +27,9 @@ def data_config(name: str, image_size: tuple[int, int]) -> ml_collections.Config
     ``shuffle_buffer``, ``cache`` (keep preprocessed examples in memory), ``eval_examples``
     (evaluate on at most this many; default all), ``crop`` (apply the dataset's crop, e.g.
     CLEVR's; set prediction does not crop), ``targets`` (``"set_prediction"`` adds the property
-    targets, padded to ``max_set_size`` objects).
+    targets, padded to ``max_set_size`` objects), ``source`` (``"tfds"``: the tf.data pipeline;
+    ``"memory"``: procedural scenes generated into memory, no TensorFlow; ``"auto"``: ``"tfds"``
+    where TensorFlow is installed; see :mod:`slot_jax.data.iterators`).
     """
     cfg = ml_collections.ConfigDict()
     cfg.name = name
@@ -43,6 +45,7 @@ def data_config(name: str, image_size: tuple[int, int]) -> ml_collections.Config
     cfg.crop = True
     cfg.targets = placeholder(str)
     cfg.max_set_size = 10
+    cfg.source = "auto"
     return cfg
 
 

@@ -1,4 +1,4 @@
-"""One tf.data input pipeline for every dataset: shard, shuffle, repeat, batch, numpy out.
+"""The tf.data input pipeline, for every dataset: shard, shuffle, repeat, batch, numpy out.
 
 Batches are dicts of numpy arrays, per process:
 
@@ -25,20 +25,13 @@ import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from slot_jax.data.batching import Batch, local_batch_size, pad_batch
 from slot_jax.data.preprocess import crop_resize_ids, crop_resize_scale
 from slot_jax.data.registry import DatasetSpec, get_spec
 from slot_jax.data.sources import prepare_builder
 from slot_jax.data.targets import set_prediction_targets
 
-Batch = dict[str, np.ndarray]
 _EPOCH_SEED_STRIDE = 1_000_003
-
-
-def _local_batch(global_batch: int) -> int:
-    n = jax.process_count()
-    if global_batch % n:
-        raise ValueError(f"The batch size {global_batch} is not divisible by {n} processes.")
-    return global_batch // n
 
 
 def _split(builder: tfds.core.DatasetBuilder, split: str) -> str:
@@ -103,7 +96,7 @@ def train_iterator(
     cfg: ml_collections.ConfigDict, *, global_batch_size: int, seed: int, start_step: int = 0
 ) -> Iterator[Batch]:
     """An endless, deterministic stream of training batches, starting at ``start_step``."""
-    local = _local_batch(global_batch_size)
+    local = local_batch_size(global_batch_size)
     base, count = _base_dataset(cfg, train=True)
     start_epoch, offset = 0, 0
     if start_step:
@@ -128,16 +121,10 @@ def eval_iterator(
     cfg: ml_collections.ConfigDict, *, global_batch_size: int, num_examples: int | None = None
 ) -> Iterator[Batch]:
     """Each held-out example exactly once; the last batch is padded and ``padding_mask`` marks it."""
-    local = _local_batch(global_batch_size)
+    local = local_batch_size(global_batch_size)
     ds, _ = _base_dataset(cfg, train=False)
     if num_examples is not None:
         ds = ds.take(num_examples)
     ds = _options(ds.batch(local, drop_remainder=False).prefetch(tf.data.AUTOTUNE))
     for batch in tfds.as_numpy(ds):
-        n = len(batch["image"])
-        mask = np.arange(local) < n
-        if n < local:
-            batch = {k: np.concatenate([v, np.zeros((local - n, *v.shape[1:]), v.dtype)])
-                     for k, v in batch.items()}
-        batch["padding_mask"] = mask
-        yield batch
+        yield pad_batch(batch, local)

@@ -1,21 +1,21 @@
 """The datasets slot_jax knows, and how each maps onto the canonical example.
 
-``config.data.name`` is ``"<builder>"`` or ``"<builder>/<config>"`` (TFDS spelling). Every dataset is
-read through TFDS and converted to the canonical example
+``config.data.name`` is ``"<builder>"`` or ``"<builder>/<config>"`` (TFDS spelling). The tf.data
+pipeline reads every dataset through TFDS and converts it to the canonical example
 
 * ``image`` uint8 ``[H, W, 3]``;
 * ``ids`` int32 ``[H, W]`` instance ids, 0 = background (where the dataset has masks);
 * ``objects`` dict of per-object tensors (where the dataset has properties);
 
-before the shared crop/resize/scale of :mod:`slot_jax.data.pipeline`.
+before the shared crop/resize/scale of :mod:`slot_jax.data.pipeline`. The in-memory source
+(:mod:`slot_jax.data.memory`) makes the same examples for the procedural datasets without TFDS.
+Importing this module needs no TensorFlow; its tf functions import it when called.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
-
-import tensorflow as tf
 
 # TFDS ``clevr:3.1.0`` as the paper preprocesses it: ``image`` uint8 [320, 480, 3] -> /255, x2-1, crop
 # [29:221, 64:256], bilinear resize (no antialiasing) to ``config.data.image_size``, clip to [-1, 1]
@@ -28,6 +28,8 @@ CLEVR_CROP = (29, 221, 64, 256)  # (y0, y1, x0, x1)
 
 
 def _procedural_canonical(example: dict) -> dict:
+    import tensorflow as tf
+
     ids = example["ids"]
     if ids.shape.rank == 3:
         ids = ids[..., 0]
@@ -47,15 +49,6 @@ def _clevr_canonical(example: dict) -> dict:
     return {"image": example["image"], "objects": example["objects"]}
 
 
-def _count_by_coords(example: dict) -> tf.Tensor:
-    return tf.shape(example["objects"]["3d_coords"])[0]
-
-
-def _count_by_ids(example: dict) -> tf.Tensor:
-    uniq, _ = tf.unique(tf.reshape(example["ids"], [-1]))
-    return tf.reduce_sum(tf.cast(uniq > 0, tf.int32))
-
-
 @dataclasses.dataclass(frozen=True)
 class DatasetSpec:
     """How to read one TFDS builder.
@@ -69,7 +62,9 @@ class DatasetSpec:
       crop: ``(y0, y1, x0, x1)`` applied before resizing, or None.
       has_ids: the canonical example has an ``ids`` map (segmentation metrics are possible).
       has_properties: the objects carry CLEVR's properties (set prediction is possible).
-      count_objects: number of objects in a canonical example (for ``config.data.max_objects``).
+      count_by: how ``config.data.max_objects`` counts the objects of an example: ``"ids"`` (the
+        distinct non-zero ids, i.e. visible objects) or ``"coords"`` (the rows of
+        ``objects["3d_coords"]``, occluded objects included).
       max_objects: the most objects an image holds, per TFDS config (key "" is the default).
     """
 
@@ -82,8 +77,17 @@ class DatasetSpec:
     crop: tuple[int, int, int, int] | None = None
     has_ids: bool = True
     has_properties: bool = False
-    count_objects: Callable[[dict], tf.Tensor] = _count_by_ids
+    count_by: str = "ids"
     max_objects: dict[str, int] = dataclasses.field(default_factory=dict)
+
+    def count_objects(self, example: dict):
+        """The number of objects in a canonical example, as a tf scalar (see ``count_by``)."""
+        import tensorflow as tf
+
+        if self.count_by == "coords":
+            return tf.shape(example["objects"]["3d_coords"])[0]
+        uniq, _ = tf.unique(tf.reshape(example["ids"], [-1]))
+        return tf.reduce_sum(tf.cast(uniq > 0, tf.int32))
 
     def most_objects(self, config: str | None) -> int | None:
         """The most objects per image for a TFDS config, if known."""
@@ -102,7 +106,7 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             "procedural_clevr", _procedural_canonical, procedural=True, crop=CLEVR_CROP,
-            count_objects=_count_by_coords, max_objects={"": 10, "clevr6": 6}, has_properties=True,
+            count_by="coords", max_objects={"": 10, "clevr6": 6}, has_properties=True,
         ),
         DatasetSpec(
             "multi_dsprites", _multi_object_canonical, manual=True,
@@ -116,7 +120,7 @@ DATASETS: dict[str, DatasetSpec] = {
         ),
         DatasetSpec(
             "clevr", _clevr_canonical, train_split="train[512:]", eval_split="validation",
-            crop=CLEVR_CROP, has_ids=False, count_objects=_count_by_coords, max_objects={"": 10},
+            crop=CLEVR_CROP, has_ids=False, count_by="coords", max_objects={"": 10},
             has_properties=True,
         ),
     ]

@@ -18,7 +18,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from slot_jax.data.pipeline import eval_iterator
+from slot_jax.data.iterators import eval_iterator
 from slot_jax.evaluation.images import log_images
 from slot_jax.evaluation.outputs import make_eval_step
 from slot_jax.evaluation.results import results_path, write_results

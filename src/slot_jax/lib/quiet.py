@@ -1,9 +1,11 @@
-"""Importing TensorFlow (tf.data and TFDS only) without its start-up notices on the console."""
+"""Importing TensorFlow (tf.data and TFDS only) without its start-up notices on the console, where it
+is installed (:func:`installed`): training on procedural data needs no TensorFlow."""
 
 from __future__ import annotations
 
 import contextlib
 import importlib
+import importlib.util
 import os
 import re
 import sys
@@ -28,6 +30,11 @@ def _shown(line: str, min_level: int) -> bool:
         return False
     match = CPP_LOG_LINE.match(line)
     return not match or _SEVERITIES.index(match.group(1)) >= min_level
+
+
+def installed(module: str) -> bool:
+    """Whether ``module`` can be imported (without importing it)."""
+    return importlib.util.find_spec(module) is not None
 
 
 def _level() -> int:

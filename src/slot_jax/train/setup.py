@@ -17,7 +17,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
-from slot_jax.data.pipeline import Batch, train_iterator
+from slot_jax.data.iterators import Batch, train_iterator
 from slot_jax.evaluation import Evaluator
 from slot_jax.lib.parallel import DataParallel
 from slot_jax.lib.state import TrainState, create_state

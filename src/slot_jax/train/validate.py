@@ -9,8 +9,10 @@ import os
 import jax
 import ml_collections
 
+from slot_jax.data.iterators import SOURCES, resolve_source
 from slot_jax.data.registry import get_spec, split_name
 from slot_jax.lib.parallel import MODES
+from slot_jax.lib.quiet import installed
 from slot_jax.models.build import check_model_config
 from slot_jax.properties import NUM_PROPERTIES
 from slot_jax.train.optim import SCHEDULES
@@ -97,11 +99,16 @@ def _check_dataset(name: str):
         raise ConfigError(str(err)) from None
     builder, config = split_name(name)
     if config:
-        import tensorflow_datasets as tfds
+        if spec.procedural:  # the TFDS configs are the generator's presets
+            from slot_jax.data.procedural import GENERATORS
 
-        import slot_jax.data  # noqa: F401  (registers the builders)
+            known = list(GENERATORS[builder].PRESETS)
+        else:
+            import tensorflow_datasets as tfds
 
-        known = [c.name for c in tfds.builder_cls(builder).BUILDER_CONFIGS or ()]
+            import slot_jax.data  # noqa: F401  (registers the builders)
+
+            known = [c.name for c in tfds.builder_cls(builder).BUILDER_CONFIGS or ()]
         if config not in known:
             raise ConfigError(
                 f"Unknown config.data.name={name!r}: {builder!r} has "
@@ -109,6 +116,29 @@ def _check_dataset(name: str):
                    f"no configs; use {builder!r}.")
             )
     return spec
+
+
+def _check_source(config: ml_collections.ConfigDict, spec) -> None:
+    """The input source can read ``config.data`` here (see :mod:`slot_jax.data.iterators`)."""
+    _check_choice("data.source", config.data.get("source") or "auto", SOURCES)
+    if resolve_source(config.data) == "tfds":
+        if not installed("tensorflow"):
+            raise ConfigError(
+                f"config.data.source={config.data.source!r} needs TensorFlow, which is not "
+                "installed; install tensorflow-cpu and tensorflow-datasets, or set "
+                "config.data.source='memory' (procedural datasets)."
+            )
+        return
+    if not spec.procedural:
+        raise ConfigError(
+            f"config.data.source='memory' makes procedural datasets only, not "
+            f"{config.data.name!r}; set config.data.source='tfds' (needs TensorFlow)."
+        )
+    if config.data.get("targets"):
+        raise ConfigError(
+            f"config.data.targets={config.data.targets!r} needs the tf.data source; set "
+            "config.data.source='tfds' (needs TensorFlow)."
+        )
 
 
 def validate_config(config: ml_collections.ConfigDict, num_devices: int | None = None) -> None:
@@ -154,6 +184,7 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int | None =
             "RGB; set config.model.num_channels=3."
         )
     spec = _check_dataset(config.data.name)
+    _check_source(config, spec)
     data_size, model_size = tuple(config.data.image_size), tuple(config.model.image_size)
     if data_size != model_size:
         raise ConfigError(
@@ -240,8 +271,9 @@ def validate_paths(config: ml_collections.ConfigDict, workdir: str | None = None
                 f"config.data.data_dir={data_dir!r} {problem}; set it to a directory."
             )
     spec = get_spec(config.data.name)
-    if not (spec.procedural or spec.manual):
-        return  # read only; an unprepared download is a FileNotFoundError naming the command
+    if not (spec.procedural or spec.manual) or resolve_source(config.data) == "memory":
+        return  # nothing to write: read only (an unprepared download is a FileNotFoundError
+        # naming the command), or generated into memory
     from tensorflow_datasets.core.constants import DATASET_INFO_FILENAME
 
     from slot_jax.data.sources import make_builder

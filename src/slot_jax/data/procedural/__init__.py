@@ -1,13 +1,25 @@
-"""Offline procedural TFDS builders; importing this package registers them.
+"""Offline procedural datasets: numpy generators, and the TFDS builders that store them.
 
-* ``procedural_multi_dsprites`` (:mod:`.sprites`): configs ``colored_on_grayscale`` (default),
+Generators (no TensorFlow; :mod:`.scene` says what each module defines):
+
+* ``procedural_multi_dsprites`` (:mod:`.sprites`): presets ``colored_on_grayscale`` (default),
   ``colored_on_colored``, ``binarized``, ``simple``, ``clustered``.
 * ``procedural_tetrominoes`` (:mod:`.tetrominoes`).
 * ``procedural_clevr`` (:mod:`.clevr_like`).
 
-The shared layout, seeding and :func:`~slot_jax.data.procedural.base.sized_config` are in :mod:`.base`.
+Importing this package imports the generators only. The TFDS builders (:mod:`.builders`, on
+:mod:`.base`) register when that module is imported, as :mod:`slot_jax.data` does where TensorFlow
+is installed; the in-memory source (:mod:`slot_jax.data.memory`) uses the generators directly.
 """
 
-from slot_jax.data.procedural import base, clevr_like, sprites, tetrominoes
+from types import ModuleType
 
-__all__ = ["base", "clevr_like", "sprites", "tetrominoes"]
+from slot_jax.data.procedural import clevr_like, sprites, tetrominoes
+
+GENERATORS: dict[str, ModuleType] = {
+    "procedural_multi_dsprites": sprites,
+    "procedural_tetrominoes": tetrominoes,
+    "procedural_clevr": clevr_like,
+}
+
+__all__ = ["GENERATORS", "clevr_like", "sprites", "tetrominoes"]

@@ -1,25 +1,14 @@
-"""Shared base for the offline procedural TFDS builders.
+"""The TFDS side of the procedural datasets: the builder base class, features and sized configs.
 
-A procedural builder renders every example from a seed in pure numpy, so nothing is downloaded.
-Subclasses implement two things:
+A procedural builder stores the canonical examples of a TensorFlow-free generator module (see
+:mod:`.scene`): nothing is downloaded. A builder class sets ``GENERATOR`` (the generator module)
+and ``BUILDER_CONFIGS`` (:func:`builder_configs` of the module's presets, the first one the
+default), and implements ``_features()`` with :func:`canonical_features`.
 
-* ``_features()``: the ``tfds.features.FeaturesDict``; build it with :func:`canonical_features`;
-* ``generate(rng, config) -> dict``: one example as numpy arrays (see below).
-
-Canonical example, as stored and as read back by ``tfds.load``:
-
-* ``image``: uint8 ``[H, W, 3]`` (tfds ``Image``, PNG). Grayscale or binary scenes are stored as RGB
-  too, so every builder has the same layout.
-* ``ids``: uint8 ``[H, W, 1]`` (tfds ``Image`` with one channel, PNG; ``generate`` may return
-  ``[H, W]``). 0 is the background; object ``i`` of ``objects`` (0-based paint order) has id ``i + 1``.
-  Only visible pixels carry an id, so an object that ends fully occluded has no pixel in ``ids``.
-* ``objects``: a tfds ``Sequence`` of per-object properties, one entry per painted object in paint
-  order, fully occluded objects included. :func:`canonical_features` adds ``visible_pixels`` (int32,
-  the object's pixel count in ``ids``; 0 = fully occluded), filled in by the base class.
-
-Splits ``train`` and ``test`` (a split of size 0 is left out); example ``i`` of a split is drawn from
-``np.random.SeedSequence([config.seed, split_id, i])`` (train 0, test 1), so it does not depend on how
-many examples are generated, and the splits use disjoint seed streams.
+Stored features, as read back by ``tfds.load``: ``image`` uint8 ``[H, W, 3]`` (tfds ``Image``,
+PNG), ``ids`` uint8 ``[H, W, 1]`` (tfds ``Image`` with one channel, PNG) and ``objects``, a tfds
+``Sequence`` of the per-object properties plus ``visible_pixels``. Splits ``train`` and ``test`` (a
+split of size 0 is left out).
 
 Sizes live in the config name, so differently sized datasets never share a TFDS directory::
 
@@ -32,38 +21,22 @@ from __future__ import annotations
 import abc
 import dataclasses
 from collections.abc import Iterator, Mapping
+from types import ModuleType
 from typing import Any, ClassVar
 
 import numpy as np
 import tensorflow_datasets as tfds
 import tqdm
 
-SPLIT_IDS: dict[str, int] = {"train": 0, "test": 1}
+from slot_jax.data.procedural.scene import SceneOptions, canonical_example, option_values
 
 
-@dataclasses.dataclass(eq=False)
-class ProceduralConfig(tfds.core.BuilderConfig):
-    """Config shared by procedural builders; subclass it (as a dataclass) to add generator options.
-
-    Attributes:
-      num_train, num_eval: examples in the ``train`` and ``test`` splits.
-      seed: root seed of the example seed streams.
-      height, width: image size in pixels.
-      min_objects, max_objects: number of objects per scene, uniform in the closed range.
-    """
-
-    num_train: int = 10_000
-    num_eval: int = 500
-    seed: int = 0
-    height: int = 64
-    width: int = 64
-    min_objects: int = 2
-    max_objects: int = 5
-
-
-def example_rng(seed: int, split: str, index: int) -> np.random.Generator:
-    """The generator of example ``index`` of ``split``; independent of the split size."""
-    return np.random.default_rng(np.random.SeedSequence([seed, SPLIT_IDS[split], index]))
+def builder_configs(
+    config_cls: type[tfds.core.BuilderConfig], presets: Mapping[str, tuple[str, SceneOptions]]
+) -> list[tfds.core.BuilderConfig]:
+    """One ``config_cls`` (a TFDS config deriving from the presets' options class) per preset."""
+    return [config_cls(name=name, description=description, **option_values(options))
+            for name, (description, options) in presets.items()]
 
 
 def canonical_features(
@@ -79,48 +52,17 @@ def canonical_features(
     })
 
 
-def visible_pixels(ids: np.ndarray, num_objects: int) -> np.ndarray:
-    """int ``[H, W]`` ids -> int32 ``[num_objects]`` pixel count of ids ``1..num_objects``."""
-    counts = np.bincount(ids.ravel().astype(np.int64), minlength=num_objects + 1)
-    return counts[1 : num_objects + 1].astype(np.int32)
-
-
-def paint_order_ids(masks: np.ndarray) -> np.ndarray:
-    """bool ``[N, H, W]`` object masks in paint order -> uint8 ``[H, W]`` ids of the topmost object.
-
-    Later objects occlude earlier ones; pixels outside every mask are 0.
-    """
-    n = masks.shape[0]
-    if n == 0:
-        return np.zeros(masks.shape[1:], np.uint8)
-    top = n - np.argmax(masks[::-1], axis=0)  # 1-based index of the last mask covering the pixel
-    return np.where(masks.any(axis=0), top, 0).astype(np.uint8)
-
-
-def to_uint8(rgb: np.ndarray) -> np.ndarray:
-    """float colours in [0, 1] -> uint8 (rounded)."""
-    return np.round(np.clip(rgb, 0.0, 1.0) * 255.0).astype(np.uint8)
-
-
 class ProceduralBuilder(tfds.core.GeneratorBasedBuilder):
-    """Abstract base: a TFDS builder whose examples are rendered by :meth:`generate`.
-
-    Subclasses set ``BUILDER_CONFIGS`` (the first is the default) to instances of
-    :class:`ProceduralConfig` or a subclass, and implement :meth:`_features` and :meth:`generate`.
-    """
+    """Abstract base: a TFDS builder whose examples are the canonical examples of ``GENERATOR``."""
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES: ClassVar[dict[str, str]] = {"1.0.0": "Initial release."}
-    BUILDER_CONFIGS: ClassVar[list[ProceduralConfig]] = []
+    BUILDER_CONFIGS: ClassVar[list[tfds.core.BuilderConfig]] = []
+    GENERATOR: ClassVar[ModuleType]
 
     @abc.abstractmethod
     def _features(self) -> tfds.features.FeaturesDict:
         """The features of one example (use :func:`canonical_features`)."""
-
-    @abc.abstractmethod
-    def generate(self, rng: np.random.Generator, config: ProceduralConfig) -> dict[str, Any]:
-        """One example from ``rng``: ``image`` uint8 [H, W, 3], ``ids`` uint8 [H, W] (or [H, W, 1]),
-        ``objects`` dict of per-object arrays with leading dimension N (``visible_pixels`` is added)."""
 
     def _info(self) -> tfds.core.DatasetInfo:
         doc = (type(self).__doc__ or "").strip()
@@ -139,18 +81,8 @@ class ProceduralBuilder(tfds.core.GeneratorBasedBuilder):
             yield index, self.make_example(split, index)
 
     def make_example(self, split: str, index: int) -> dict[str, Any]:
-        """Example ``index`` of ``split`` as stored: ``ids`` [H, W, 1], ``visible_pixels`` filled in."""
-        config = self.builder_config
-        example = dict(self.generate(example_rng(config.seed, split, index), config))
-        ids = np.asarray(example["ids"], np.uint8)
-        if ids.ndim == 2:
-            ids = ids[..., None]
-        example["ids"] = ids
-        objects = dict(example["objects"])
-        num_objects = len(next(iter(objects.values()))) if objects else 0
-        objects.setdefault("visible_pixels", visible_pixels(ids[..., 0], num_objects))
-        example["objects"] = objects
-        return example
+        """Example ``index`` of ``split`` as stored (:func:`.scene.canonical_example`)."""
+        return canonical_example(self.GENERATOR.generate, self.builder_config, split, index)
 
 
 def sized_config(
@@ -158,7 +90,7 @@ def sized_config(
     name: str,
     num_train: int | None = None,
     num_eval: int | None = None,
-) -> ProceduralConfig:
+) -> tfds.core.BuilderConfig:
     """The config ``name`` of ``builder_cls`` (a class or registered name) with other split sizes.
 
     Returns the registered config itself when the sizes are the defaults; otherwise a copy named

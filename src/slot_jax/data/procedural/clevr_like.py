@@ -5,7 +5,7 @@ CLEVR's sizes, colours, materials, camera and lights; every object keeps >= 100 
 a 0.25 gap to the others. Instance masks are exact (nearest hit per pixel centre); image edges are
 anti-aliased by adaptive supersampling.
 
-Features: see :mod:`slot_jax.data.procedural.base`; ``objects`` follows TFDS ``clevr``: ``color``
+Scenes: see :mod:`slot_jax.data.procedural.scene`; ``objects`` follows TFDS ``clevr``: ``color``
 (ClassLabel gray, blue, brown, yellow, red, green, purple, cyan), ``material`` (rubber, metal),
 ``shape`` (cube, sphere, cylinder), ``size`` (small, large), ``rotation`` (float32 degrees about z),
 ``3d_coords`` (float32 [3] scene units), ``pixel_coords`` (float32 [3]: x pixel, y pixel, depth),
@@ -22,18 +22,13 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import tensorflow_datasets as tfds
 
 from slot_jax.data.procedural import clevr_render
-from slot_jax.data.procedural.base import (
-    ProceduralBuilder,
-    ProceduralConfig,
-    canonical_features,
-)
+from slot_jax.data.procedural.scene import SceneOptions
 
 
-@dataclasses.dataclass(eq=False)
-class ClevrConfig(ProceduralConfig):
+@dataclasses.dataclass(eq=False, kw_only=True)
+class ClevrOptions(SceneOptions):
     """CLEVR-like options.
 
     Attributes:
@@ -52,32 +47,15 @@ class ClevrConfig(ProceduralConfig):
     supersample: int = 3
 
 
-class ProceduralClevr(ProceduralBuilder):
-    """CLEVR-like scenes (spheres, cubes, cylinders on a gray floor), ray-cast offline in numpy.
+def generate(rng: np.random.Generator, config: ClevrOptions) -> dict:
+    """One ray-cast scene (see :func:`clevr_render.generate_example`)."""
+    return clevr_render.generate_example(
+        rng, config.width, config.height, config.min_objects, config.max_objects,
+        config.min_visible_pixels, config.supersample,
+    )
 
-    (Run as a script, the module is imported twice; the second copy skips TFDS registration.)
-    """
 
-    BUILDER_CONFIGS = [
-        ClevrConfig(name="default", description="320x240, 3-10 objects."),
-        ClevrConfig(name="clevr6", description="320x240, 3-6 objects.", max_objects=6),
-    ]
-
-    def _features(self) -> tfds.features.FeaturesDict:
-        config = self.builder_config
-        return canonical_features(config.height, config.width, {
-            "color": tfds.features.ClassLabel(names=clevr_render.COLOR_NAMES),
-            "material": tfds.features.ClassLabel(names=clevr_render.MATERIAL_NAMES),
-            "shape": tfds.features.ClassLabel(names=clevr_render.SHAPE_NAMES),
-            "size": tfds.features.ClassLabel(names=clevr_render.SIZE_NAMES),
-            "rotation": tfds.features.Tensor(shape=(), dtype=np.float32),
-            "3d_coords": tfds.features.Tensor(shape=(3,), dtype=np.float32),
-            "pixel_coords": tfds.features.Tensor(shape=(3,), dtype=np.float32),
-        })
-
-    def generate(self, rng: np.random.Generator, config: ClevrConfig) -> dict:
-        """One ray-cast scene (see :func:`clevr_render.generate_example`)."""
-        return clevr_render.generate_example(
-            rng, config.width, config.height, config.min_objects, config.max_objects,
-            config.min_visible_pixels, config.supersample,
-        )
+PRESETS: dict[str, tuple[str, ClevrOptions]] = {
+    "default": ("320x240, 3-10 objects.", ClevrOptions()),
+    "clevr6": ("320x240, 3-6 objects.", ClevrOptions(max_objects=6)),
+}

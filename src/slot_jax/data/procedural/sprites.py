@@ -20,7 +20,7 @@ Configs (the object counts and colour models of the DeepMind variants):
   objects poorly (a 2x2 grid scores FG-ARI 0.28 on the 256 ``test`` images), so a model has to bind
   slots to objects, not to image regions. The CPU learning test's data.
 
-Features: see :mod:`slot_jax.data.procedural.base`; ``objects`` has ``shape`` (ClassLabel square /
+Scenes: see :mod:`slot_jax.data.procedural.scene`; ``objects`` has ``shape`` (ClassLabel square /
 ellipse / heart), ``scale``, ``orientation``, ``x``, ``y`` (float32 latents) and ``color`` (float32
 [3] RGB in [0, 1]), plus ``visible_pixels``.
 """
@@ -30,16 +30,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import tensorflow_datasets as tfds
 
-from slot_jax.data.procedural.base import (
-    ProceduralBuilder,
-    ProceduralConfig,
-    canonical_features,
-    paint_order_ids,
-    to_uint8,
-    visible_pixels,
-)
+from slot_jax.data.procedural.scene import SceneOptions, paint_order_ids, to_uint8, visible_pixels
 
 SHAPE_NAMES = ("square", "ellipse", "heart")
 SCALES = tuple(float(s) for s in np.linspace(0.5, 1.0, 6))
@@ -50,8 +42,8 @@ HEART_EXTENT = 1.14  # half-width of the implicit heart; it spans y in [-1, 1.24
 MAX_SCENE_TRIES = 100
 
 
-@dataclasses.dataclass(eq=False)
-class SpritesConfig(ProceduralConfig):
+@dataclasses.dataclass(eq=False, kw_only=True)
+class SpritesOptions(SceneOptions):
     """Multi-dSprites options.
 
     Attributes:
@@ -110,7 +102,7 @@ def _sample_background(rng: np.random.Generator, model: str) -> np.ndarray:
     raise ValueError(f"Unknown background model {model!r}.")
 
 
-def sample_colors(rng: np.random.Generator, config: SpritesConfig, background: np.ndarray, n: int):
+def sample_colors(rng: np.random.Generator, config: SpritesOptions, background: np.ndarray, n: int):
     """float ``[n, 3]`` sprite colours kept ``min_color_distance`` from the background (and apart)."""
     colors: list[np.ndarray] = []
     for _ in range(n):
@@ -123,7 +115,7 @@ def sample_colors(rng: np.random.Generator, config: SpritesConfig, background: n
     return np.array(colors, np.float32).reshape(n, 3)
 
 
-def sample_positions(rng: np.random.Generator, config: SpritesConfig, n: int) -> np.ndarray:
+def sample_positions(rng: np.random.Generator, config: SpritesOptions, n: int) -> np.ndarray:
     """float32 ``[n]`` position latents in [0, 1] along one axis (see ``cluster_spread``)."""
     spread = config.cluster_spread
     if spread <= 0:
@@ -133,7 +125,7 @@ def sample_positions(rng: np.random.Generator, config: SpritesConfig, n: int) ->
 
 
 def sprite_masks(
-    config: SpritesConfig, shape: np.ndarray, scale: np.ndarray, orientation: np.ndarray,
+    config: SpritesOptions, shape: np.ndarray, scale: np.ndarray, orientation: np.ndarray,
     x: np.ndarray, y: np.ndarray,
 ) -> np.ndarray:
     """Per-sprite latents ``[N]`` -> bool ``[N, H, W]`` full (unoccluded) sprite masks."""
@@ -157,7 +149,7 @@ def sprite_masks(
     return np.where(s == 0, square, np.where(s == 1, ellipse, heart))
 
 
-def _sample_scene(rng: np.random.Generator, config: SpritesConfig) -> tuple[dict, np.ndarray]:
+def _sample_scene(rng: np.random.Generator, config: SpritesOptions) -> tuple[dict, np.ndarray]:
     """A scene and the int ``[N]`` full (unoccluded) pixel area of each sprite."""
     n = int(rng.integers(config.min_objects, config.max_objects + 1))
     latents = {
@@ -177,7 +169,7 @@ def _sample_scene(rng: np.random.Generator, config: SpritesConfig) -> tuple[dict
     return {"image": to_uint8(palette[ids]), "ids": ids, "objects": objects}, masks.sum(axis=(1, 2))
 
 
-def generate_sprites(rng: np.random.Generator, config: SpritesConfig) -> dict:
+def generate_sprites(rng: np.random.Generator, config: SpritesOptions) -> dict:
     """One scene: image uint8 [H, W, 3], ids uint8 [H, W], objects (per-sprite arrays [N])."""
     for _ in range(MAX_SCENE_TRIES):
         scene, areas = _sample_scene(rng, config)
@@ -188,49 +180,36 @@ def generate_sprites(rng: np.random.Generator, config: SpritesConfig) -> dict:
     return scene
 
 
-class ProceduralMultiDsprites(ProceduralBuilder):
-    """Multi-dSprites-like scenes (square, ellipse, heart sprites with occlusion), generated offline."""
-
-    BUILDER_CONFIGS = [
-        SpritesConfig(
-            name="colored_on_grayscale", description="2-5 HSV-coloured sprites on a gray background.",
-        ),
-        SpritesConfig(
-            name="colored_on_colored", description="1-4 RGB-coloured sprites on a coloured background.",
-            background="colored", sprite_colors="rgb", min_objects=1, max_objects=4,
-        ),
-        SpritesConfig(
-            name="binarized", description="2-3 white sprites on black (stored as RGB).",
-            background="black", sprite_colors="white", min_objects=2, max_objects=3,
-            min_color_distance=0.0,
-        ),
-        SpritesConfig(
-            name="simple", description="32x32, 2-3 large, clearly visible sprites on black.",
+PRESETS: dict[str, tuple[str, SpritesOptions]] = {
+    "colored_on_grayscale": (
+        "2-5 HSV-coloured sprites on a gray background.", SpritesOptions(),
+    ),
+    "colored_on_colored": (
+        "1-4 RGB-coloured sprites on a coloured background.",
+        SpritesOptions(background="colored", sprite_colors="rgb", min_objects=1, max_objects=4),
+    ),
+    "binarized": (
+        "2-3 white sprites on black (stored as RGB).",
+        SpritesOptions(background="black", sprite_colors="white", min_objects=2, max_objects=3,
+                       min_color_distance=0.0),
+    ),
+    "simple": (
+        "32x32, 2-3 large, clearly visible sprites on black.",
+        SpritesOptions(
             num_train=5000, num_eval=256, height=32, width=32, min_objects=2, max_objects=3,
             background="black", scales=(0.8, 0.9, 1.0), size_factor=0.4, margin=0.2,
             min_color_distance=0.35, distinct_colors=True, min_visible_pixels=24,
             min_visible_fraction=0.5,
         ),
-        SpritesConfig(
-            name="clustered", description="16x16, 2-3 sprites on black in a tight cluster.",
+    ),
+    "clustered": (
+        "16x16, 2-3 sprites on black in a tight cluster.",
+        SpritesOptions(
             num_train=5000, num_eval=256, height=16, width=16, min_objects=2, max_objects=3,
             background="black", scales=(0.8, 0.9, 1.0), size_factor=0.3, margin=0.1,
             cluster_spread=0.2, min_color_distance=0.35, distinct_colors=True,
             min_visible_pixels=12, min_visible_fraction=0.8,
         ),
-    ]
-
-    def _features(self) -> tfds.features.FeaturesDict:
-        config = self.builder_config
-        return canonical_features(config.height, config.width, {
-            "shape": tfds.features.ClassLabel(names=SHAPE_NAMES),
-            "scale": tfds.features.Tensor(shape=(), dtype=np.float32),
-            "orientation": tfds.features.Tensor(shape=(), dtype=np.float32),
-            "x": tfds.features.Tensor(shape=(), dtype=np.float32),
-            "y": tfds.features.Tensor(shape=(), dtype=np.float32),
-            "color": tfds.features.Tensor(shape=(3,), dtype=np.float32),
-        })
-
-    def generate(self, rng: np.random.Generator, config: SpritesConfig) -> dict:
-        """One sprites scene (see :func:`generate_sprites`)."""
-        return generate_sprites(rng, config)
+    ),
+}
+generate = generate_sprites

@@ -9,7 +9,7 @@ Shape types: the DeepMind set has 17 shape/orientation types without listing the
 uses the 19 fixed tetrominoes (every distinct 90-degree rotation of O, I, T, S, Z, J, L) minus the
 two I pieces: ``O``, ``T_0..T_3``, ``S_0, S_1``, ``Z_0, Z_1``, ``J_0..J_3``, ``L_0..L_3``.
 
-Features: see :mod:`slot_jax.data.procedural.base`; ``objects`` has ``shape`` (ClassLabel of
+Scenes: see :mod:`slot_jax.data.procedural.scene`; ``objects`` has ``shape`` (ClassLabel of
 :data:`SHAPE_NAMES`), ``color`` (ClassLabel of :data:`COLOR_NAMES`), ``x``, ``y`` (float32 centroid of
 the piece's pixels, divided by the image width / height, so in [0, 1]) and ``visible_pixels``.
 """
@@ -19,14 +19,8 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-import tensorflow_datasets as tfds
 
-from slot_jax.data.procedural.base import (
-    ProceduralBuilder,
-    ProceduralConfig,
-    canonical_features,
-    to_uint8,
-)
+from slot_jax.data.procedural.scene import SceneOptions, to_uint8
 
 _BASE_PIECES = {
     "O": ("XX", "XX"),
@@ -74,8 +68,8 @@ def _piece_table() -> tuple[tuple[str, ...], tuple[np.ndarray, ...]]:
 SHAPE_NAMES, SHAPE_CELLS = _piece_table()
 
 
-@dataclasses.dataclass(eq=False)
-class TetrominoesConfig(ProceduralConfig):
+@dataclasses.dataclass(eq=False, kw_only=True)
+class TetrominoesOptions(SceneOptions):
     """Tetrominoes options.
 
     Attributes:
@@ -123,7 +117,7 @@ def _dilate(mask: np.ndarray, gap: int) -> np.ndarray:
     return out
 
 
-def _place(rng: np.random.Generator, config: TetrominoesConfig, ids: np.ndarray, pattern: np.ndarray):
+def _place(rng: np.random.Generator, config: TetrominoesOptions, ids: np.ndarray, pattern: np.ndarray):
     """A free top-left offset (y, x) for ``pattern`` given the ids painted so far, or None."""
     ph, pw = pattern.shape
     taken = _dilate(ids > 0, config.min_gap) if config.min_gap else ids > 0
@@ -135,7 +129,7 @@ def _place(rng: np.random.Generator, config: TetrominoesConfig, ids: np.ndarray,
     return None
 
 
-def _try_scene(rng: np.random.Generator, config: TetrominoesConfig) -> dict | None:
+def _try_scene(rng: np.random.Generator, config: TetrominoesOptions) -> dict | None:
     h, w = config.height, config.width
     n = int(rng.integers(config.min_objects, config.max_objects + 1))
     shapes = rng.integers(0, len(SHAPE_NAMES), size=n)
@@ -159,7 +153,7 @@ def _try_scene(rng: np.random.Generator, config: TetrominoesConfig) -> dict | No
     return {"image": to_uint8(image), "ids": ids, "objects": objects}
 
 
-def generate_tetrominoes(rng: np.random.Generator, config: TetrominoesConfig) -> dict:
+def generate_tetrominoes(rng: np.random.Generator, config: TetrominoesOptions) -> dict:
     """One scene: image uint8 [H, W, 3], ids uint8 [H, W], objects (per-piece arrays [N])."""
     for _ in range(MAX_TRIES):
         scene = _try_scene(rng, config)
@@ -168,22 +162,7 @@ def generate_tetrominoes(rng: np.random.Generator, config: TetrominoesConfig) ->
     raise RuntimeError(f"Could not place {config.max_objects} pieces in {config.height}x{config.width}.")
 
 
-class ProceduralTetrominoes(ProceduralBuilder):
-    """Tetrominoes-like scenes (three coloured tetrominoes on black), generated offline."""
-
-    BUILDER_CONFIGS = [
-        TetrominoesConfig(name="default", description="35x35, three non-overlapping pieces."),
-    ]
-
-    def _features(self) -> tfds.features.FeaturesDict:
-        config = self.builder_config
-        return canonical_features(config.height, config.width, {
-            "shape": tfds.features.ClassLabel(names=SHAPE_NAMES),
-            "color": tfds.features.ClassLabel(names=COLOR_NAMES),
-            "x": tfds.features.Tensor(shape=(), dtype=np.float32),
-            "y": tfds.features.Tensor(shape=(), dtype=np.float32),
-        })
-
-    def generate(self, rng: np.random.Generator, config: TetrominoesConfig) -> dict:
-        """One Tetrominoes scene (see :func:`generate_tetrominoes`)."""
-        return generate_tetrominoes(rng, config)
+PRESETS: dict[str, tuple[str, TetrominoesOptions]] = {
+    "default": ("35x35, three non-overlapping pieces.", TetrominoesOptions()),
+}
+generate = generate_tetrominoes

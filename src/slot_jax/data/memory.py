@@ -1,0 +1,160 @@
+"""The in-memory source: procedural scenes generated into host memory, without TensorFlow.
+
+For ``config.data.source="memory"`` (or ``"auto"`` where TensorFlow is not installed), on the
+procedural datasets. Each split holds the same examples as the TFDS builders store (the same
+generator, presets, seeds and split sizes; :mod:`slot_jax.data.procedural`), goes through the same
+``config.data.max_objects`` filter and the same preprocessing as :mod:`slot_jax.data.pipeline`
+(to [-1, 1], the dataset's crop, bilinear resize without antialiasing, clip; ids nearest-neighbour),
+and comes out in the same batches: ``image`` float32 ``[b, H, W, 3]``, ``ids`` int32 ``[b, H, W]``
+and, when evaluating, ``padding_mask`` bool ``[b]``. Set-prediction targets need the tf.data
+pipeline.
+
+The training stream is a pure function of ``(seed, step)``, so a resumed run sees the batches an
+uninterrupted run would: epoch ``e`` is a numpy permutation seeded by ``(seed, process, e)``, and
+batches run on across epochs. It is not the tf.data stream's order. Scenes are generated once per
+process (on all cores for large splits) and kept, preprocessed, for every later call.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import dataclasses
+import functools
+import json
+import multiprocessing
+import os
+from collections.abc import Iterator
+
+import jax
+import ml_collections
+import numpy as np
+
+from slot_jax.data.batching import Batch, local_batch_size, pad_batch
+from slot_jax.data.procedural import GENERATORS
+from slot_jax.data.procedural.scene import SceneOptions, canonical_example
+from slot_jax.data.registry import DatasetSpec, get_spec, split_name
+
+PARALLEL_FROM = 256  # examples; smaller splits are generated in this process
+_RESIZE_CHUNK = 256
+
+
+def scene_options(cfg: ml_collections.ConfigDict) -> SceneOptions:
+    """The generator options of ``config.data``: its preset, with ``num_train``/``num_eval``."""
+    builder, preset = split_name(cfg.name)
+    if builder not in GENERATORS:
+        raise ValueError(
+            f"config.data.source='memory' makes procedural datasets only ({', '.join(GENERATORS)}); "
+            f"{cfg.name!r} needs the tf.data source: install tensorflow-cpu and "
+            "tensorflow-datasets, and set config.data.source='tfds'."
+        )
+    presets = GENERATORS[builder].PRESETS
+    _, options = presets[preset or next(iter(presets))]
+    sizes = {k: int(cfg[k]) for k in ("num_train", "num_eval") if cfg.get(k)}
+    return dataclasses.replace(options, **sizes)
+
+
+def _generate(builder: str, options: SceneOptions, split: str, indices: range) -> list[dict]:
+    generate = GENERATORS[builder].generate
+    return [canonical_example(generate, options, split, i) for i in indices]
+
+
+def generate_split(builder: str, options: SceneOptions, split: str, workers: int | None = None):
+    """Every canonical example of ``split`` (``"train"``: ``num_train``, ``"test"``: ``num_eval``),
+    in index order, on ``workers`` processes (default: every core, one for small splits)."""
+    n = options.num_train if split == "train" else options.num_eval
+    if workers is None:
+        workers = (os.cpu_count() or 1) if n >= PARALLEL_FROM else 1
+    if workers <= 1:
+        return _generate(builder, options, split, range(n))
+    bounds = np.linspace(0, n, 4 * workers + 1).astype(int)
+    context = multiprocessing.get_context("spawn")  # JAX runs threads: no fork
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=context) as pool:
+        ranges = [range(a, b) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+        parts = pool.map(functools.partial(_generate, builder, options, split), ranges)
+        return [ex for part in parts for ex in part]
+
+
+def _count(spec: DatasetSpec, example: dict) -> int:
+    """``spec.count_objects`` in numpy."""
+    if spec.count_by == "coords":
+        return len(example["objects"]["3d_coords"])
+    return int(np.count_nonzero(np.unique(example["ids"])))
+
+
+def _resize(x: np.ndarray, size: tuple[int, int], method: str) -> np.ndarray:
+    """``[N, H, W, C]`` -> ``[N, h, w, C]`` as ``tf.image.resize`` (no antialiasing), on the CPU."""
+    if tuple(x.shape[1:3]) == tuple(size):
+        return x
+    cpu = jax.devices("cpu")[0]
+    out = []
+    for start in range(0, len(x), _RESIZE_CHUNK):
+        chunk = jax.device_put(x[start:start + _RESIZE_CHUNK], cpu)
+        shape = (len(chunk), *size, x.shape[-1])
+        out.append(np.asarray(jax.image.resize(chunk, shape, method, antialias=False)))
+    return np.concatenate(out) if out else np.zeros((0, *size, x.shape[-1]), x.dtype)
+
+
+def preprocess(examples: list[dict], spec: DatasetSpec, cfg: ml_collections.ConfigDict) -> Batch:
+    """Canonical examples -> ``image`` float32 ``[N, h, w, 3]`` in [-1, 1] and ``ids`` int32
+    ``[N, h, w]``, as :func:`slot_jax.data.preprocess.crop_resize_scale` and ``crop_resize_ids``."""
+    y0, y1, x0, x1 = spec.crop if (spec.crop and cfg.get("crop", True)) else (0, None, 0, None)
+    size = tuple(cfg.image_size)
+    images = np.stack([ex["image"] for ex in examples]).astype(np.float32) / 255.0 * 2.0 - 1.0
+    images = _resize(images[:, y0:y1, x0:x1], size, "linear")
+    ids = np.stack([ex["ids"] for ex in examples]).astype(np.int32)[:, y0:y1, x0:x1]
+    ids = _resize(ids, size, "nearest")[..., 0].astype(np.int32)
+    return {"image": np.clip(images, -1.0, 1.0), "ids": ids}
+
+
+@functools.lru_cache(maxsize=4)
+def _split_arrays(cfg_json: str, split: str, process: int, processes: int) -> Batch:
+    cfg = ml_collections.ConfigDict(json.loads(cfg_json))
+    if cfg.get("targets"):
+        raise ValueError(
+            f"config.data.targets={cfg.targets!r} needs the tf.data source; set "
+            "config.data.source='tfds' (TensorFlow) or leave targets unset."
+        )
+    spec = get_spec(cfg.name)
+    examples = generate_split(split_name(cfg.name)[0], scene_options(cfg), split)
+    if cfg.get("max_objects"):
+        examples = [ex for ex in examples if _count(spec, ex) <= int(cfg.max_objects)]
+    return preprocess(examples[process::processes], spec, cfg) if examples else {}
+
+
+def split_arrays(cfg: ml_collections.ConfigDict, split: str) -> Batch:
+    """This process's preprocessed examples of ``split`` (generated once, then cached)."""
+    arrays = _split_arrays(cfg.to_json(), split, jax.process_index(), jax.process_count())
+    if not arrays or not len(arrays["image"]):
+        raise ValueError(f"Dataset {cfg.name!r} has no {split} examples after filtering.")
+    return arrays
+
+
+def train_iterator(
+    cfg: ml_collections.ConfigDict, *, global_batch_size: int, seed: int, start_step: int = 0
+) -> Iterator[Batch]:
+    """An endless, deterministic stream of training batches, starting at ``start_step``."""
+    local = local_batch_size(global_batch_size)
+    data = split_arrays(cfg, get_spec(cfg.name).train_split)
+    n = len(data["image"])
+
+    @functools.lru_cache(maxsize=2)
+    def permutation(epoch: int) -> np.ndarray:
+        return np.random.default_rng([int(seed), jax.process_index(), epoch]).permutation(n)
+
+    step = start_step
+    while True:
+        epochs, offsets = np.divmod(step * local + np.arange(local), n)
+        rows = np.array([permutation(int(e))[o] for e, o in zip(epochs, offsets, strict=True)])
+        yield {k: v[rows] for k, v in data.items()}
+        step += 1
+
+
+def eval_iterator(
+    cfg: ml_collections.ConfigDict, *, global_batch_size: int, num_examples: int | None = None
+) -> Iterator[Batch]:
+    """Each held-out example exactly once; the last batch is padded and ``padding_mask`` marks it."""
+    local = local_batch_size(global_batch_size)
+    data = split_arrays(cfg, get_spec(cfg.name).eval_split)
+    n = len(data["image"]) if num_examples is None else min(num_examples, len(data["image"]))
+    for start in range(0, n, local):
+        yield pad_batch({k: v[start:min(start + local, n)] for k, v in data.items()}, local)
