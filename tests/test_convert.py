@@ -100,11 +100,11 @@ def official_model(which: str, config_name: str, tmp_path_factory) -> dict:
     rng = np.random.default_rng(1)
     image = rng.uniform(-1.0, 1.0, (1, *cfg.model.image_size, 3)).astype(np.float32)
     noise = rng.normal(size=(1, cfg.model.num_slots, cfg.model.slot_size)).astype(np.float32)
-    outputs = model.layers[1](tf.constant(image), tf.constant(noise))
+    layer, image_tf, noise_tf = model.layers[1], tf.constant(image), tf.constant(noise)
     if cfg.model.architecture == "autoencoder":
-        outputs = dict(zip(("recon", "rgb", "masks", "slots"), outputs, strict=True))
+        outputs = dict(zip(("recon", "rgb", "masks", "slots"), layer(image_tf, noise_tf), strict=True))
     else:
-        outputs = {"predictions": outputs}
+        outputs = {"predictions": layer(image_tf, noise_tf), "slots": layer.slots(image_tf, noise_tf)}
     _MADE[which, config_name] = dict(
         config_name=config_name, directory=directory, image=image, noise=noise,
         outputs={k: np.asarray(v) for k, v in outputs.items()},
