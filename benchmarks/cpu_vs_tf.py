@@ -57,7 +57,7 @@ def tf_worker(case: str, steps: int, warmup: int, extra: list[str]) -> dict:
     import tensorflow as tf
 
     config = _config(case, extra)
-    model = keras_model.Autoencoder(config.model, tuple(config.model.image_size))
+    model = keras_model.build_model(config.model, config.batch_size)
     step = keras_model.make_train_step(model, config.learning_rate)
     images = tf.constant(_images(config))
     start = time.perf_counter()

@@ -29,7 +29,8 @@
 #    over all devices;
 # 4. plot the loss, look at the reconstructions and per-slot decodings, and compute the FG-ARI;
 # 5. save and restore an orbax checkpoint;
-# 6. use `slot_jax.SlotAttention` inside your own Flax module.
+# 6. use `slot_jax.SlotAttention` inside your own Flax module;
+# 7. load a checkpoint of the official TF2 code.
 #
 # The defaults are tiny, so the whole notebook runs on a CPU in a few minutes (the test suite
 # executes it). The parameter cell gives the values for a real run on a TPU or a GPU. The data is
@@ -435,6 +436,52 @@ grad_norm = float(jnp.sqrt(sum(jnp.sum(g**2) for g in jax.tree.leaves(grads))))
 print(f"loss {float(loss):.4f}, gradient norm {grad_norm:.4f}, "
       f"{sum(p.size for p in jax.tree.leaves(params)):,} parameters")
 print("SlotAttention parameters:", sorted(params["SlotAttention_0"]))
+
+# %% [markdown]
+# ## 7. The official TF2 checkpoints
+#
+# The official TF2 code published pretrained CLEVR checkpoints (object discovery and set
+# prediction). The README shows how to fetch them with `gsutil`, convert them with
+# `python -m slot_jax.convert` into a workdir of our trainer and evaluate them with `--mode=eval`.
+# In Python, `slot_jax.tf_checkpoint.load_tf_params(path, config.model)` returns the Flax params
+# for `build_model(config.model)`, and `slot_jax.train.convert_tf_checkpoint` writes the trainer's
+# checkpoint.
+#
+# Nothing is downloaded here. Instead we build the official architecture in Keras
+# (`benchmarks/keras_model.py`, with the official code's layers and attribute names), shrunk to
+# 32x32 images, keep its random initial weights, save it as the official `train.py` does, convert it
+# and compare both models on one image with the same slot noise.
+
+# %%
+sys.path.insert(0, str(REPO_DIR / "benchmarks"))
+import keras_model
+
+from slot_jax.tf_checkpoint import load_tf_params, read_checkpoint
+
+official = slot_jax.clevr_model_config(num_slots=4)  # the official CLEVR architecture, 32x32
+official.image_size = (32, 32)
+official.decoder.strides = (2, 2, 1, 1, 1)  # 8x8 broadcast -> 32x32
+tf.keras.utils.set_random_seed(0)
+keras_net = keras_model.build_model(official, batch_size=1)
+optimizer = tf.keras.optimizers.Adam(4e-4, epsilon=1e-8)
+optimizer.build(keras_net.trainable_variables)
+tf_dir = os.path.join(WORKDIR, "official_tf")
+ckpt = tf.train.Checkpoint(network=keras_net, optimizer=optimizer,
+                           global_step=tf.Variable(1000, dtype=tf.int64))
+tf.train.CheckpointManager(ckpt, tf_dir, max_to_keep=5).save()  # as the official train.py
+
+source = read_checkpoint(tf_dir)
+print(f"{source.path}: global step {source.global_step}, {len(source.variables)} variables, "
+      f"e.g. {sorted(source.variables)[:3]}")
+official_params = load_tf_params(tf_dir, official)
+
+rng = np.random.default_rng(0)
+image = rng.uniform(-1, 1, (1, 32, 32, 3)).astype(np.float32)
+noise = rng.normal(size=(1, official.num_slots, official.slot_size)).astype(np.float32)
+recon_tf, _, masks_tf, slots_tf = keras_net.layers[1](image, noise)
+ours = slot_jax.build_model(official).apply({"params": official_params}, image, noise)
+for name, ref in [("slots", slots_tf), ("masks", masks_tf), ("recon", recon_tf)]:
+    print(f"{name}: max |JAX - Keras| = {np.abs(np.asarray(ours[name]) - ref.numpy()).max():.1e}")
 
 # %% [markdown]
 # ## Next steps

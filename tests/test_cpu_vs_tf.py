@@ -16,8 +16,8 @@ def test_keras_model_has_the_official_parameter_count():
     import tensorflow as tf
 
     config = load_config(str(REPO / "configs" / "procedural_clevr.py"))
-    model = keras_model.Autoencoder(config.model, (128, 128))
-    recon = model(tf.zeros([1, 128, 128, 3]))
+    model = keras_model.build_model(config.model, 1)
+    recon = model(tf.zeros([1, 128, 128, 3]))[0]
     assert tuple(recon.shape) == (1, 128, 128, 3)
     # the official CLEVR object-discovery model's count (../shared/DESIGN.md section 1)
     assert sum(v.shape.num_elements() for v in model.trainable_variables) == 890_308

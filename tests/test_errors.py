@@ -265,7 +265,8 @@ def test_command_lines_fail_in_one_line_and_start_quietly(tmp_path, a_file):
     """A few end-to-end runs, side by side: each exits non-zero with one ``error:`` line, no
     traceback, and no TensorFlow/oneDNN/absl/JAX start-up notice on stderr (``slot_jax.main``
     failing in flag parsing, at the first check, at a path check and at the restore;
-    ``slot_jax.benchmark`` in flag parsing, ``slot_jax.data.prepare`` on an unknown dataset)."""
+    ``slot_jax.benchmark`` in flag parsing, ``slot_jax.data.prepare`` on an unknown dataset,
+    ``slot_jax.convert`` without a TF checkpoint)."""
     debug = "--config=configs/debug.py"
     data = f"--config.data.data_dir={tmp_path / 'tfds'}"
     trained = tmp_path / "trained"
@@ -286,6 +287,9 @@ def test_command_lines_fail_in_one_line_and_start_quietly(tmp_path, a_file):
         ),
         "benchmark": (_start("slot_jax.benchmark", "--config=configs/no_such.py"), "does not exist"),
         "prepare": (_start("slot_jax.data.prepare", "--dataset=no_such"), "Unknown dataset"),
+        "convert": (_start("slot_jax.convert", f"--tf_checkpoint={tmp_path / 'ckpt-500'}",
+                           "--config=configs/clevr.py", f"--workdir={tmp_path}"),
+                    r"No TensorFlow checkpoint at .*ckpt-500 \(there is no .*ckpt-500\.index\)"),
     }
     for name, (process, match) in runs.items():
         _, err = process.communicate(timeout=300)

@@ -115,6 +115,7 @@ def test_notebook_executes_on_cpu(tmp_path, tfds_dir):
     assert "params equal the trained ones: True" in text
     assert "the whole state round-trips: True" in text
     assert "gradient norm" in text
+    assert "recon: max |JAX - Keras| = " in text  # the official-format checkpoint converted
     images = [o for c in code for o in c.outputs if "image/png" in o.get("data", {})]
     assert len(images) >= 3  # data samples, loss curve, slot grid
     assert list((workdir / "eval").glob("metrics_*.json"))

@@ -27,14 +27,30 @@ from slot_jax.train.step import LOSSES, make_train_step
 from slot_jax.train.validate import validate_config
 
 
+def _keys(config: ml_collections.ConfigDict) -> tuple[jax.Array, jax.Array]:
+    """``(init_key, run_key)`` of ``config.seed``: the parameters' and the run's."""
+    init_key, run_key = jax.random.split(jax.random.key(config.seed))
+    return init_key, run_key
+
+
 def init_state(
     config: ml_collections.ConfigDict, model: nn.Module, optimizer: optax.GradientTransformation
 ) -> TrainState:
     """A fresh state from ``config.seed`` (params initialised on one example)."""
-    init_key, run_key = jax.random.split(jax.random.key(config.seed))
+    init_key, run_key = _keys(config)
     image = jnp.zeros((1, *config.model.image_size, config.model.num_channels), jnp.float32)
     params = jax.jit(model.init)({"params": init_key, "slots": init_key}, image)["params"]
     return create_state(params, optimizer, run_key)
+
+
+def state_from_params(
+    config: ml_collections.ConfigDict, params, optimizer: optax.GradientTransformation,
+    step: int = 0,
+) -> TrainState:
+    """A state holding ``params`` at ``step``: a fresh optimiser state and the run key of
+    ``config.seed``, as :func:`init_state` gives (e.g. for imported weights)."""
+    state = create_state(params, optimizer, _keys(config)[1])
+    return state.replace(step=jnp.asarray(step, jnp.int32))
 
 
 def abstract_state(config: ml_collections.ConfigDict, model: nn.Module) -> TrainState:
@@ -67,6 +83,10 @@ class Setup:
     def init_state(self) -> TrainState:
         """A fresh state on the host (``par.replicate`` places it)."""
         return init_state(self.config, self.model, self.optimizer)
+
+    def state_from_params(self, params, step: int = 0) -> TrainState:
+        """A state holding ``params`` at ``step`` (:func:`state_from_params`)."""
+        return state_from_params(self.config, params, self.optimizer, step)
 
     def abstract_state(self) -> TrainState:
         """The state's shapes and dtypes, without compute: the target for restoring a checkpoint."""
