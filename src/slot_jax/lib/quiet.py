@@ -18,7 +18,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # itself, then lines such as "I0000 00:00:1700000000.000000 123 port.cc:153] oneDNN custom
 # operations are on...", which TF_CPP_MIN_LOG_LEVEL does not reach.
 _PREINIT_NOTICE = "WARNING: All log messages before absl::InitializeLog() is called"
-CPP_LOG_LINE = re.compile(r"([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\s\]]+:\d+\] ")
+_CPP_LOG_LINE = re.compile(r"([IWEF])\d{4} \d\d:\d\d:\d+\.\d+ +\d+ [^\s\]]+:\d+\] ")
 _SEVERITIES = "IWEF"
 # What TensorFlow's CUDA build logs, as an error, when it looks for GPUs on a machine without one.
 _NO_GPU = "failed call to cuInit"
@@ -28,7 +28,7 @@ def _shown(line: str, min_level: int) -> bool:
     """Whether a line TensorFlow printed while importing passes ``TF_CPP_MIN_LOG_LEVEL``."""
     if min_level > 0 and line.startswith(_PREINIT_NOTICE):
         return False
-    match = CPP_LOG_LINE.match(line)
+    match = _CPP_LOG_LINE.match(line)
     return not match or _SEVERITIES.index(match.group(1)) >= min_level
 
 
@@ -38,7 +38,11 @@ def installed(module: str) -> bool:
 
 
 def _level() -> int:
-    return int(os.environ.get("TF_CPP_MIN_LOG_LEVEL") or 0)
+    """``TF_CPP_MIN_LOG_LEVEL``; an unreadable value counts as 0 (show everything)."""
+    try:
+        return int(os.environ.get("TF_CPP_MIN_LOG_LEVEL") or 0)
+    except ValueError:
+        return 0
 
 
 @contextlib.contextmanager
@@ -77,10 +81,7 @@ def import_quietly(module: str) -> None:
     """
     if module in sys.modules:
         return
-    try:
-        min_level = _level()
-    except ValueError:  # an unreadable level: show everything
-        min_level = 0
+    min_level = _level()
     with held_stderr(lambda line: _shown(line, min_level)):
         importlib.import_module(module)
 
@@ -90,10 +91,7 @@ def without_accelerators(tf_module) -> None:
     accelerators belong to JAX. On a machine without a GPU, TensorFlow's CUDA build logs "failed call
     to cuInit" as an error while it looks; that line is held back unless ``TF_CPP_MIN_LOG_LEVEL=0``.
     """
-    try:
-        verbose = _level() == 0
-    except ValueError:
-        verbose = True
+    verbose = _level() == 0
     with held_stderr(lambda line: verbose or _NO_GPU not in line):
         tf_module.config.set_visible_devices([], "GPU")
         try:
