@@ -1,7 +1,8 @@
 """Shared tiny models and configs for the tests (small shapes keep CPU compile times low).
 
-The suite runs with 4 host CPU devices (for the data-parallel tests) and a persistent XLA
-compilation cache, so repeated training runs of the same tiny config compile once.
+The suite runs with 4 host CPU devices (for the data-parallel tests), the command lines' XLA:CPU
+flags (:mod:`slot_jax.lib.xla_cpu`) and a persistent XLA compilation cache, so repeated training
+runs of the same tiny config compile once.
 """
 
 import os
@@ -12,6 +13,10 @@ os.environ["XLA_FLAGS"] = (
     os.environ.get("XLA_FLAGS", "") + " --xla_force_host_platform_device_count=4"
 ).strip()
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from slot_jax.lib import xla_cpu  # noqa: E402
+
+xla_cpu.apply()
 
 import jax  # noqa: E402
 import pytest  # noqa: E402

@@ -1,9 +1,11 @@
 """What the command lines (``slot_jax.main``, ``slot_jax.benchmark``) share: a quiet TensorFlow
-start, the ``--config`` flag, flag parsing with one-line errors, logging, and keeping TensorFlow
-(tf.data only) off accelerators.
+start, XLA:CPU's faster settings, the ``--config`` flag, flag parsing with one-line errors,
+logging, and keeping TensorFlow (tf.data only) off accelerators.
 
 Importing this module imports TensorFlow quietly (:func:`slot_jax.lib.quiet.import_quietly`) where
-it is installed, so a command line imports it before anything that imports TensorFlow.
+it is installed, so a command line imports it before anything that imports TensorFlow. It also adds
+:data:`slot_jax.lib.xla_cpu.FLAGS` to ``XLA_FLAGS`` (see :mod:`slot_jax.lib.xla_cpu`), before
+anything starts a JAX backend.
 """
 
 from __future__ import annotations
@@ -12,8 +14,10 @@ import re
 import sys
 from collections.abc import Callable
 
-from slot_jax.lib.quiet import import_quietly, installed, without_accelerators  # noqa: E402
+from slot_jax.lib import xla_cpu
+from slot_jax.lib.quiet import import_quietly, installed, without_accelerators
 
+xla_cpu.apply()
 if installed("tensorflow"):
     import_quietly("tensorflow")
 
