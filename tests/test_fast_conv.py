@@ -1,6 +1,6 @@
-"""The CPU-speed forms of the convolutions equal autodiff of the plain ones: ``conv2d``'s patches
-kernel gradient (conv_grad.py), ``BroadcastConv`` (broadcast_conv.py), and whole decoders of the
-shipped configs against their plain form."""
+"""The CPU-speed forms of the convolutions equal autodiff of the plain ones: ``conv2d``'s rows-form
+kernel gradient and ``Conv`` (conv_grad.py), ``BroadcastConv`` (broadcast_conv.py), and whole
+decoders of the shipped configs against their plain form."""
 
 import flax.linen as nn
 import jax
@@ -39,10 +39,17 @@ CONVS = [
 ]
 
 
+def always_rows(monkeypatch):
+    """Makes ``conv2d`` take the rows form on CPU at any size (the tests' shapes are tiny)."""
+    monkeypatch.setattr(conv_grad, "ROWS_MIN_CHANNELS", 0)
+    monkeypatch.setattr(conv_grad, "ROWS_MIN_PIXELS", 0)
+
+
 @pytest.mark.parametrize("x_shape, k_shape, padding", CONVS)
-@pytest.mark.parametrize("patch_bytes", [conv_grad.PATCH_BYTES, 1])  # 1: one image per chunk
-def test_conv2d_gradients_equal_autodiff(x_shape, k_shape, padding, patch_bytes, monkeypatch):
-    monkeypatch.setattr(conv_grad, "PATCH_BYTES", patch_bytes)
+@pytest.mark.parametrize("images", [conv_grad.ROWS_IMAGES, 1])  # 1: one image per chunk
+def test_conv2d_gradients_equal_autodiff(x_shape, k_shape, padding, images, monkeypatch):
+    always_rows(monkeypatch)
+    monkeypatch.setattr(conv_grad, "ROWS_IMAGES", images)
     x = jax.random.normal(jax.random.key(0), x_shape)
     k = jax.random.normal(jax.random.key(1), k_shape)
     y = _plain(x, k, padding)
@@ -51,9 +58,33 @@ def test_conv2d_gradients_equal_autodiff(x_shape, k_shape, padding, patch_bytes,
     ours = jax.jit(jax.grad(lambda x, k: jnp.vdot(conv_grad.conv2d(x, k, padding), g), (0, 1)))
     ref = jax.grad(lambda x, k: jnp.vdot(_plain(x, k, padding), g), (0, 1))
     _close(ours(x, k), ref(x, k))
-    # and the patches form itself, not XLA's gradient, is what runs here on CPU
-    dk = conv_grad.patches_kernel_grad(x, g, k_shape, padding)
+    # and the rows form itself, not XLA's gradient, is what runs here on CPU
+    dk = conv_grad.rows_kernel_grad(x, g, k_shape, padding)
     _close(dk, ref(x, k)[1])
+
+
+def test_the_rows_form_is_taken_where_it_measured_faster():
+    assert conv_grad.uses_rows_form((56, 128, 128, 64), (56, 128, 128, 64))  # CLEVR conv_4
+    assert not conv_grad.uses_rows_form((8, 128, 128, 64), (8, 128, 128, 64))  # CLEVR encoder
+    assert not conv_grad.uses_rows_form((56, 128, 128, 64), (56, 128, 128, 4))  # CLEVR output
+    assert not conv_grad.uses_rows_form((128, 16, 16, 16), (128, 16, 16, 16))  # learning test
+
+
+@pytest.mark.parametrize("kernel, dtype", [(3, None), (5, None), (4, None), (3, jnp.bfloat16)])
+def test_conv_is_nn_conv_same(kernel, dtype, monkeypatch):
+    always_rows(monkeypatch)
+    x = jax.random.normal(jax.random.key(0), (2, 6, 5, 3))
+    ref = nn.Conv(4, (kernel, kernel), padding="SAME", dtype=dtype)
+    ours = conv_grad.Conv(4, (kernel, kernel), dtype=dtype)
+    params = jax.tree.map(lambda p: p + 0.1, ours.init(jax.random.key(1), x))  # a non-zero bias
+    assert jax.tree.structure(params) == jax.tree.structure(ref.init(jax.random.key(1), x))
+    y = ours.apply(params, x)
+    assert y.dtype == ref.apply(params, x).dtype
+    tol = 1e-5 if dtype is None else 2e-2
+    np.testing.assert_allclose(y.astype(jnp.float32), ref.apply(params, x).astype(jnp.float32),
+                               rtol=tol, atol=tol)
+    loss = lambda m: lambda p, x: jnp.sum(jnp.sin(m.apply(p, x).astype(jnp.float32)))  # noqa: E731
+    _close(jax.grad(loss(ours), (0, 1))(params, x), jax.grad(loss(ref), (0, 1))(params, x), tol)
 
 
 def test_conv2d_under_vmap_and_second_use():
@@ -108,8 +139,8 @@ def test_broadcast_conv_bad_input():
                                   "procedural_tetrominoes", "procedural_clevr"])
 def test_decoders_of_the_configs_equal_their_plain_form(name, monkeypatch):
     """Each shipped decoder, at its real image size and widths (2 slots, one image): the fast
-    default and the plain form (the broadcast built, XLA's own kernel gradients) agree in the
-    output and in every parameter's gradient."""
+    default (here with the rows form in every layer) and the plain form (the broadcast built, XLA's
+    own kernel gradients) agree in the output and in every parameter's gradient."""
     cfg = load_config(str(REPO / "configs" / f"{name}.py"))
     decoder = build_model(cfg.model).decoder
     slots = jax.random.normal(jax.random.key(0), (1, 2, cfg.model.slot_size))
@@ -120,8 +151,10 @@ def test_decoders_of_the_configs_equal_their_plain_form(name, monkeypatch):
     def loss(module):
         return lambda p, s: jnp.mean((module.apply(p, s)["recon"] - target) ** 2)
 
+    always_rows(monkeypatch)
     fast = jax.jit(jax.value_and_grad(loss(decoder), (0, 1)))(params, slots)
     monkeypatch.setattr(upsample, "conv2d", _plain)
+    monkeypatch.setattr(conv_grad, "conv2d", _plain)
     plain = decoder.clone(factorized_first_conv=False)
     ref = jax.jit(jax.value_and_grad(loss(plain), (0, 1)))(params, slots)
     np.testing.assert_allclose(fast[0], ref[0], rtol=1e-5, atol=1e-6)

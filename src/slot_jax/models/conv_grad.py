@@ -1,29 +1,53 @@
-"""A stride-1 convolution whose kernel gradient is a patches x matmul product on CPU.
+"""A stride-1 convolution whose kernel gradient is a batch of matmuls on CPU, and ``Conv``, the
+``nn.Conv(padding="SAME")`` layer built on it.
 
-XLA:CPU computes the kernel gradient of a 3x3 convolution with many output channels on one thread,
-at a fraction of its convolution speed: for the sub-pixel decoder's 3x3 64 -> 256 convolution at
-64x64 px and batch 56, it took 2.46 s where the forward took 0.53 s (2-core CPU, jax 0.10.2). Written
-as ``patches^T @ grad_out``, the same gradient is one large matmul, which XLA:CPU runs fast and on
-every core: that convolution's gradients took 1.17 s instead of 2.46 s
-(``experiments/benchmarks.md``).
+XLA:CPU computes the kernel gradient of a convolution over many large images slowly: several times
+the forward's time, partly on one thread. The form here is faster where the images are many and
+wide (2-core AMD EPYC VM, jax 0.10.2, both cores, median of 3, 2026-12-06):
 
-:func:`conv2d` is ``lax.conv_general_dilated`` (NHWC, HWIO, stride 1) with a custom VJP: the
-input gradient is XLA's own, the kernel gradient is the patches form on CPU and XLA's own on every
-other backend (chosen per platform when the program is lowered, with ``lax.platform_dependent``).
-Both equal autodiff's to float rounding (``tests/test_conv_grad.py``). On CPU the patches are built
-in chunks of the batch, so they never take more than about :data:`PATCH_BYTES` of memory.
+=====================================  ===========  =========  ============
+convolution                            batch, size  XLA's own  this form
+=====================================  ===========  =========  ============
+5x5 64->64 (CLEVR decoder ``conv_4``)  56, 128 px   3,112 ms   2,304 ms
+3x3 64->256 (CLEVR sub-pixel layer)    56, 64 px    2,880 ms   553 ms
+5x5 32->32 (sprites decoder)           96, 64 px    473 ms     330 ms
+5x5 64->64 (CLEVR encoder)             8, 128 px    376 ms     439 ms
+5x5 32->32 (sprites encoder)           16, 64 px    33 ms      73 ms
+3x3 16->16 (learning-test decoder)     128, 16 px   2.7 ms     5.1 ms (one core)
+3x3 64->4 (CLEVR output)               56, 128 px   416 ms     608 ms
+=====================================  ===========  =========  ============
+
+So :func:`conv2d` uses it on CPU where both channel counts are at least :data:`ROWS_MIN_CHANNELS`
+and the gradient sums over at least :data:`ROWS_MIN_PIXELS` output pixels, and XLA's own gradient
+everywhere else and on every other backend (chosen per platform when the program is lowered, with
+``lax.platform_dependent``). The input gradient is always XLA's own.
+
+The form (:func:`rows_kernel_grad`): pad the input and lay its ``kw`` column shifts side by side
+along the channels, ``xw [B, H_out + kh - 1, W_out, kw*C]``. Kernel row ``a`` is then
+``sum over images of xw[:, a:a + H_out]^T @ g``: one ``[kw*C, O]`` matmul per image, summed.
+Per-image products matter: XLA:CPU runs one product that contracts a million rows slowly and a
+batch of smaller ones fast. The batch goes through in chunks of up to :data:`ROWS_IMAGES` images
+and :data:`ROWS_BYTES` of ``xw``. Both forms equal autodiff's to float rounding
+(``tests/test_fast_conv.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
+from typing import Any
 
+import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from slot_jax.models.layers import glorot
+
 DIMENSIONS = ("NHWC", "HWIO", "NHWC")
-PATCH_BYTES = 256 * 2**20  # the most memory one chunk's patches take
+ROWS_MIN_CHANNELS = 32  # the rows form needs both C and O at least this
+ROWS_MIN_PIXELS = 200_000  # ... and at least this many output pixels (B * H_out * W_out)
+ROWS_IMAGES = 4  # the most images in one chunk of the rows form
+ROWS_BYTES = 128 * 2**20  # the most memory one chunk's xw takes
 
 
 def _conv(x: jnp.ndarray, kernel: jnp.ndarray, padding: tuple) -> jnp.ndarray:
@@ -32,47 +56,51 @@ def _conv(x: jnp.ndarray, kernel: jnp.ndarray, padding: tuple) -> jnp.ndarray:
     )
 
 
-def patches(x: jnp.ndarray, kh: int, kw: int, padding: tuple) -> jnp.ndarray:
-    """``[B, H_out, W_out, kh*kw*C]``: the input window of every output pixel of a stride-1
-    ``(kh, kw)`` convolution with ``padding ((top, bottom), (left, right))`` (negative values crop),
-    ordered (tap row, tap column, channel) as an ``HWIO`` kernel reshaped to ``[kh*kw*C, O]``."""
-    (top, bottom), (left, right) = padding
-    x = jax.lax.pad(x, jnp.zeros((), x.dtype),
-                    ((0, 0, 0), (top, bottom, 0), (left, right, 0), (0, 0, 0)))
-    h, w = x.shape[1] - kh + 1, x.shape[2] - kw + 1
-    return jnp.concatenate(
-        [x[:, a:a + h, b:b + w, :] for a in range(kh) for b in range(kw)], axis=-1
-    )
-
-
-def _chunks(batch: int, bytes_per_image: int) -> int:
-    """The fewest chunks, dividing ``batch``, whose patches fit in :data:`PATCH_BYTES` each."""
-    for n in range(1, batch + 1):
-        if batch % n == 0 and (batch // n) * bytes_per_image <= PATCH_BYTES:
+def _chunk_images(batch: int, bytes_per_image: int) -> int:
+    """The most images, dividing ``batch``, at most :data:`ROWS_IMAGES`, whose ``xw`` fits in
+    :data:`ROWS_BYTES` (at least one)."""
+    for n in range(min(ROWS_IMAGES, batch), 0, -1):
+        if batch % n == 0 and n * bytes_per_image <= ROWS_BYTES:
             return n
-    return batch
+    return 1
 
 
-def patches_kernel_grad(x: jnp.ndarray, g: jnp.ndarray, kernel_shape: Sequence[int],
-                        padding: tuple) -> jnp.ndarray:
-    """The kernel gradient ``[kh, kw, C, O]`` of :func:`conv2d` for output gradient ``g
-    [B, H_out, W_out, O]``, as ``patches^T @ g`` summed over chunks of the batch (float32
+def rows_kernel_grad(x: jnp.ndarray, g: jnp.ndarray, kernel_shape: Sequence[int],
+                     padding: tuple) -> jnp.ndarray:
+    """The kernel gradient ``[kh, kw, C, O]`` of :func:`conv2d` for input ``x [B, H, W, C]`` and
+    output gradient ``g [B, H_out, W_out, O]``, in the rows form of the module docstring (float32
     accumulation)."""
     kh, kw, c, o = kernel_shape
+    (top, bottom), (left, right) = padding
     b, h_out, w_out = g.shape[:3]
-    n = _chunks(b, h_out * w_out * kh * kw * c * x.dtype.itemsize)
 
     def one(chunk):
         xs, gs = chunk
-        p = patches(xs, kh, kw, padding).reshape(-1, kh * kw * c)
-        return jnp.einsum("pk,po->ko", p, gs.reshape(-1, o), preferred_element_type=jnp.float32)
+        xp = jax.lax.pad(xs, jnp.zeros((), xs.dtype),
+                         ((0, 0, 0), (top, bottom, 0), (left, right, 0), (0, 0, 0)))
+        xw = jnp.concatenate([xp[:, :, j:j + w_out, :] for j in range(kw)], axis=-1)
+        xw = xw.reshape(xs.shape[0], -1, kw * c)  # [n, (H_out + kh - 1) * W_out, kw*C]
+        gs = gs.reshape(gs.shape[0], h_out * w_out, o)
+        rows = [
+            jnp.einsum("npk,npo->nko", xw[:, a * w_out:(a + h_out) * w_out], gs,
+                       preferred_element_type=jnp.float32).sum(axis=0)
+            for a in range(kh)
+        ]
+        return jnp.stack(rows)  # [kh, kw*C, O]
 
-    if n == 1:
+    per_chunk = _chunk_images(b, (h_out + kh - 1) * w_out * kw * c * x.dtype.itemsize)
+    if per_chunk == b:
         total = one((x, g))
     else:
-        split = lambda a: a.reshape(n, b // n, *a.shape[1:])  # noqa: E731
+        split = lambda a: a.reshape(b // per_chunk, per_chunk, *a.shape[1:])  # noqa: E731
         total = jax.lax.map(one, (split(x), split(g))).sum(axis=0)
     return total.reshape(kh, kw, c, o)
+
+
+def uses_rows_form(x_shape: Sequence[int], g_shape: Sequence[int]) -> bool:
+    """Whether :func:`conv2d` takes the rows form on CPU for these shapes (module docstring)."""
+    pixels = g_shape[0] * g_shape[1] * g_shape[2]
+    return min(x_shape[-1], g_shape[-1]) >= ROWS_MIN_CHANNELS and pixels >= ROWS_MIN_PIXELS
 
 
 @partial(jax.custom_vjp, nondiff_argnums=(2,))
@@ -91,15 +119,41 @@ def _backward(padding, residuals, g):
     _, input_vjp = jax.vjp(lambda x_: _conv(x_, kernel, padding), x)
     (dx,) = input_vjp(g)
 
-    def on_cpu(x, g):
-        return patches_kernel_grad(x, g, kernel.shape, padding).astype(kernel.dtype)
-
-    def elsewhere(x, g):
+    def xla(x, g):
         _, kernel_vjp = jax.vjp(lambda k: _conv(x, k, padding), kernel)
         return kernel_vjp(g)[0]
 
-    dk = jax.lax.platform_dependent(x, g, cpu=on_cpu, default=elsewhere)
-    return dx, dk
+    def on_cpu(x, g):
+        return rows_kernel_grad(x, g, kernel.shape, padding).astype(kernel.dtype)
+
+    if not uses_rows_form(x.shape, g.shape):
+        return dx, xla(x, g)
+    return dx, jax.lax.platform_dependent(x, g, cpu=on_cpu, default=xla)
 
 
 conv2d.defvjp(_forward, _backward)
+
+
+class Conv(nn.Module):
+    """``nn.Conv(features, kernel_size, padding="SAME")`` (stride 1, NHWC) through :func:`conv2d`:
+    the same parameters (``kernel [kh, kw, C, features]``, glorot; ``bias [features]``, zeros) and
+    the same outputs, with the faster kernel gradient on CPU."""
+
+    features: int
+    kernel_size: Sequence[int]
+    use_bias: bool = True
+    dtype: Any = None
+    param_dtype: Any = jnp.float32
+
+    @nn.compact
+    def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
+        kh, kw = self.kernel_size
+        kernel = self.param("kernel", glorot, (kh, kw, x.shape[-1], self.features),
+                            self.param_dtype)
+        dtype = self.dtype or jnp.result_type(x, kernel)
+        padding = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in (kh, kw))  # as SAME
+        y = conv2d(x.astype(dtype), kernel.astype(dtype), padding)
+        if self.use_bias:
+            y = y + self.param("bias", nn.initializers.zeros, (self.features,),
+                               self.param_dtype).astype(dtype)
+        return y

@@ -74,7 +74,7 @@ def subpixel_conv_transpose(
         "ajy,bkx,yxio->jkiabo", sel_y.astype(kernel.dtype), sel_x.astype(kernel.dtype), kernel
     )
     packed = packed.reshape(packed.shape[0], packed.shape[1], kernel.shape[2], sy * sx * cout)
-    # its kernel gradient is a patches x matmul product on CPU (see conv_grad.py)
+    # its kernel gradient is a batch of matmuls on CPU where that is faster (see conv_grad.py)
     y = conv2d(x, packed, ((-int(ylo), int(yhi)), (-int(xlo), int(xhi))))
     b, h, w, _ = y.shape
     y = y.reshape(b, h, w, sy, sx, cout).transpose(0, 1, 3, 2, 4, 5)
