@@ -3,19 +3,24 @@
 
 XLA:CPU computes the kernel gradient of a convolution over many large images slowly: several times
 the forward's time, partly on one thread. The form here is faster where the images are many and
-wide (2-core AMD EPYC VM, jax 0.10.2, both cores, median of 3, 2026-12-06):
+wide. Kernel gradient alone, 2-core AMD EPYC VM, jax 0.10.2, both cores (the learning-test row: one
+core), median of 3, 2026-12-06; chunks of 4 images:
 
-=====================================  ===========  =========  ============
+=====================================  ===========  =========  =========
 convolution                            batch, size  XLA's own  this form
-=====================================  ===========  =========  ============
+=====================================  ===========  =========  =========
 5x5 64->64 (CLEVR decoder ``conv_4``)  56, 128 px   3,112 ms   2,304 ms
 3x3 64->256 (CLEVR sub-pixel layer)    56, 64 px    2,880 ms   553 ms
 5x5 32->32 (sprites decoder)           96, 64 px    473 ms     330 ms
 5x5 64->64 (CLEVR encoder)             8, 128 px    376 ms     439 ms
 5x5 32->32 (sprites encoder)           16, 64 px    33 ms      73 ms
-3x3 16->16 (learning-test decoder)     128, 16 px   2.7 ms     5.1 ms (one core)
 3x3 64->4 (CLEVR output)               56, 128 px   416 ms     608 ms
-=====================================  ===========  =========  ============
+3x3 16->16 (learning-test decoder)     128, 16 px   2.6 ms     5.1 ms
+=====================================  ===========  =========  =========
+
+The earlier form, one matmul of all the ``kh*kw`` patches, took 670 ms on the sub-pixel layer and
+2,692 ms on ``conv_4``. In the whole train step the gain is smaller than these rows suggest (XLA
+runs its slow gradient beside other work): ``experiments/benchmarks.md``.
 
 So :func:`conv2d` uses it on CPU where both channel counts are at least :data:`ROWS_MIN_CHANNELS`
 and the gradient sums over at least :data:`ROWS_MIN_PIXELS` output pixels, and XLA's own gradient
