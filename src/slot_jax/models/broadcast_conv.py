@@ -17,15 +17,12 @@ ported weights load unchanged.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 
-from slot_jax.models.layers import glorot
+from slot_jax.models.layers import ConvParams, add_conv_bias, conv_kernel
 
 
 def valid_taps(height: int, width: int, kh: int, kw: int) -> np.ndarray:
@@ -39,19 +36,13 @@ def valid_taps(height: int, width: int, kh: int, kw: int) -> np.ndarray:
     return mask.reshape(height, width, kh * kw).astype(np.float32)
 
 
-class BroadcastConv(nn.Module):
+class BroadcastConv(ConvParams):
     """``nn.Conv(features, kernel_size, padding="SAME")`` of ``tile(vectors) + shared``.
 
     Inputs ``vectors [N, D]`` and ``shared [1, H, W, D]`` (or ``[H, W, D]``); output
     ``[N, H, W, features]``, equal to ``nn.Conv`` applied to the ``[N, H, W, D]`` map
     ``vectors[:, None, None, :] + shared``, which is never built.
     """
-
-    features: int
-    kernel_size: Sequence[int]
-    use_bias: bool = True
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, vectors: jnp.ndarray, shared: jnp.ndarray) -> jnp.ndarray:
@@ -65,7 +56,7 @@ class BroadcastConv(nn.Module):
             )
         kh, kw = self.kernel_size
         d, (h, w) = vectors.shape[-1], shared.shape[1:3]
-        kernel = self.param("kernel", glorot, (kh, kw, d, self.features), self.param_dtype)
+        kernel = conv_kernel(self, d)
         dtype = self.dtype or jnp.result_type(vectors.dtype, shared.dtype)
         kernel = kernel.astype(dtype)
         shared_out = jax.lax.conv_general_dilated(
@@ -75,8 +66,4 @@ class BroadcastConv(nn.Module):
         taps = jnp.einsum("nd,tdf->ntf", vectors.astype(dtype),
                           kernel.reshape(kh * kw, d, self.features))
         mask = jnp.asarray(valid_taps(h, w, kh, kw), dtype)
-        y = jnp.einsum("hwt,ntf->nhwf", mask, taps) + shared_out
-        if self.use_bias:
-            bias = self.param("bias", nn.initializers.zeros, (self.features,), self.param_dtype)
-            y = y + bias.astype(dtype)
-        return y
+        return add_conv_bias(self, jnp.einsum("hwt,ntf->nhwf", mask, taps) + shared_out)

@@ -40,13 +40,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import partial
-from typing import Any
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from slot_jax.models.layers import glorot
+from slot_jax.models.layers import ConvParams, add_conv_bias, conv_kernel
 
 DIMENSIONS = ("NHWC", "HWIO", "NHWC")
 ROWS_MIN_CHANNELS = 32  # the rows form needs both C and O at least this
@@ -139,26 +138,14 @@ def _backward(padding, residuals, g):
 conv2d.defvjp(_forward, _backward)
 
 
-class Conv(nn.Module):
+class Conv(ConvParams):
     """``nn.Conv(features, kernel_size, padding="SAME")`` (stride 1, NHWC) through :func:`conv2d`:
-    the same parameters (``kernel [kh, kw, C, features]``, glorot; ``bias [features]``, zeros) and
-    the same outputs, with the faster kernel gradient on CPU."""
-
-    features: int
-    kernel_size: Sequence[int]
-    use_bias: bool = True
-    dtype: Any = None
-    param_dtype: Any = jnp.float32
+    the same parameters and outputs, with the faster kernel gradient on CPU. Input
+    ``[B, H, W, C]``, output ``[B, H, W, features]``."""
 
     @nn.compact
     def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
-        kh, kw = self.kernel_size
-        kernel = self.param("kernel", glorot, (kh, kw, x.shape[-1], self.features),
-                            self.param_dtype)
+        kernel = conv_kernel(self, x.shape[-1])
         dtype = self.dtype or jnp.result_type(x, kernel)
-        padding = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in (kh, kw))  # as SAME
-        y = conv2d(x.astype(dtype), kernel.astype(dtype), padding)
-        if self.use_bias:
-            y = y + self.param("bias", nn.initializers.zeros, (self.features,),
-                               self.param_dtype).astype(dtype)
-        return y
+        padding = tuple(((k - 1) // 2, k - 1 - (k - 1) // 2) for k in self.kernel_size)  # SAME
+        return add_conv_bias(self, conv2d(x.astype(dtype), kernel.astype(dtype), padding))

@@ -1,4 +1,5 @@
-"""Small shared building blocks: the Keras-default initialiser and the MLP."""
+"""Small shared building blocks: the Keras-default initialiser, the MLP and the parameters of a
+convolution layer."""
 
 from __future__ import annotations
 
@@ -28,6 +29,33 @@ class MLP(nn.Module):
             if i < len(self.features) - 1:
                 x = nn.relu(x)
         return x
+
+
+def conv_kernel(layer: nn.Module, in_features: int) -> jnp.ndarray:
+    """The ``kernel`` parameter of a convolution layer with ``nn.Conv``'s fields (``features``,
+    ``kernel_size``, ``param_dtype``): ``[kh, kw, in_features, features]``, glorot."""
+    kh, kw = layer.kernel_size
+    return layer.param("kernel", glorot, (kh, kw, in_features, layer.features), layer.param_dtype)
+
+
+def add_conv_bias(layer: nn.Module, y: jnp.ndarray) -> jnp.ndarray:
+    """``y`` plus the layer's ``bias [features]`` parameter (zeros) in ``y``'s dtype, or ``y``
+    itself where ``layer.use_bias`` is off."""
+    if not layer.use_bias:
+        return y
+    bias = layer.param("bias", nn.initializers.zeros, (layer.features,), layer.param_dtype)
+    return y + bias.astype(y.dtype)
+
+
+class ConvParams(nn.Module):
+    """``nn.Conv``'s fields and parameters (:func:`conv_kernel`, :func:`add_conv_bias`) for a
+    stride-1 convolution layer that computes its own way; ``dtype`` is the computation's."""
+
+    features: int
+    kernel_size: Sequence[int]
+    use_bias: bool = True
+    dtype: Any = None
+    param_dtype: Any = jnp.float32
 
 
 def check_rank(x: jnp.ndarray, rank: int, what: str, layout: str) -> None:

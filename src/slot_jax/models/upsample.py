@@ -23,7 +23,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from slot_jax.models.conv_grad import conv2d
-from slot_jax.models.layers import glorot
+from slot_jax.models.layers import add_conv_bias, conv_kernel
 
 
 def _same_padding_start(kernel: int, stride: int) -> int:
@@ -89,20 +89,14 @@ class ConvTransposeSubpixel(nn.Module):
 
     features: int
     kernel_size: Sequence[int]
-    strides: Sequence[int] = (1, 1)
+    strides: Sequence[int] = (1, 1)  # third, as nn.ConvTranspose's
     use_bias: bool = True
     dtype: Any = None
     param_dtype: Any = jnp.float32
 
     @nn.compact
     def __call__(self, x: jnp.ndarray) -> jnp.ndarray:
-        kh, kw = self.kernel_size
-        kernel = self.param(
-            "kernel", glorot, (kh, kw, x.shape[-1], self.features), self.param_dtype
-        )
+        kernel = conv_kernel(self, x.shape[-1])
         dtype = self.dtype or x.dtype
         y = subpixel_conv_transpose(x.astype(dtype), kernel.astype(dtype), tuple(self.strides))
-        if self.use_bias:
-            bias = self.param("bias", nn.initializers.zeros, (self.features,), self.param_dtype)
-            y = y + bias.astype(dtype)
-        return y
+        return add_conv_bias(self, y)
