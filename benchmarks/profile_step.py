@@ -3,13 +3,13 @@
     python benchmarks/profile_step.py --config=configs/learning_test.py [--config.key=value ...]
         [--steps=20] [--warmup=3] [--top=25] [--depth=3] [--trace_dir=DIR]
 
-Builds the trainer's own train step (``slot_jax.train.build_setup``) on ``slot_jax.benchmark``'s
-fixed synthetic batch, traces ``--steps`` steps, and prints two tables of milliseconds per step:
-the ``--top`` XLA ops (name, shape and the source op they came from), and the same time summed per
-layer (``fwd``/``bwd`` and the first ``--depth`` parts of the op's name in the model, e.g.
-``bwd SlotAutoencoder/decoder/conv_4``; ``?`` and the kind of op for those that carry no source,
-such as XLA's layout copies and some gradient convolutions). Ops overlap on a multi-core CPU, so
-the times can add up to more than the wall time; the last line gives both.
+Compiles the trainer's own train step on ``slot_jax.benchmark``'s fixed synthetic batch
+(``benchmark.prepared_step``, as the step benchmark does), traces ``--steps`` steps, and prints two
+tables of milliseconds per step: the ``--top`` XLA ops (name, shape and the source op they came
+from), and the same time summed per layer (``fwd``/``bwd`` and the first ``--depth`` parts of the
+op's name in the model, e.g. ``bwd SlotAutoencoder/decoder/conv_4``; ``?`` and the kind of op for
+those that carry no source, such as XLA's layout copies and some gradient convolutions). Ops overlap
+on a multi-core CPU, so the times can add up to more than the wall time; the last line gives both.
 ``experiments/benchmarks.md`` quotes its output.
 """
 
@@ -99,29 +99,26 @@ def main() -> None:
 
     from slot_jax import benchmark
     from slot_jax.config_base import load_config
-    from slot_jax.train.setup import build_setup
 
+    untraced = 1 + args.warmup
     try:
         config = load_config(args.config, overrides)
-        run = build_setup(config)
+        _, step_fn, state, batch, keys = benchmark.prepared_step(config, untraced + args.steps)
     except (OSError, ValueError) as err:  # a missing or bad config: one line, no traceback
         sys.exit("error: " + " ".join(str(err).split()))
-    state = run.par.replicate(run.init_state())
-    batch = benchmark.synthetic_batch(config, run.par)
-    key = jax.random.key(config.seed)
-    hlo = run.train_step.lower(state, batch, key).compile().as_text()
-    for _ in range(1 + args.warmup):
-        state, _ = run.train_step(state, batch, key)
+    compiled = step_fn.lower(state, batch, keys[0]).compile()
+    for i in range(untraced):
+        state, _ = compiled(state, batch, keys[i])
     jax.block_until_ready(state)
     trace_dir = args.trace_dir or tempfile.mkdtemp(prefix="slot_jax_profile_")
     with jax.profiler.trace(trace_dir):
         start = time.perf_counter()
-        for _ in range(args.steps):
-            state, _ = run.train_step(state, batch, key)
+        for i in range(untraced, untraced + args.steps):
+            state, _ = compiled(state, batch, keys[i])
         jax.block_until_ready(state)
         wall_ms = (time.perf_counter() - start) / args.steps * 1e3
 
-    ops = source_ops(hlo)
+    ops = source_ops(compiled.as_text())
     times = op_times(trace_dir, ops)
     per_step = {name: us / args.steps / 1e3 for name, us in times.items()}
     print(f"{'ms/step':>9}  {'XLA op':32} {'shape':32} source op")

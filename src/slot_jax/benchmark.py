@@ -22,6 +22,7 @@ import platform
 import statistics
 import sys
 import time
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -125,20 +126,29 @@ def _common(config: ml_collections.ConfigDict) -> dict[str, Any]:
     }
 
 
+def prepared_step(
+    config: ml_collections.ConfigDict, num_keys: int
+) -> tuple[DataParallel, Callable, Any, dict[str, Any], list]:
+    """What timing and profiling the step share: ``(par, train_step, state, batch, keys)``, the
+    trainer's own (uncompiled) train step for ``config``, its replicated initial state,
+    :func:`synthetic_batch` and ``num_keys`` step keys, all on device."""
+    run = build_setup(config)
+    par = run.par
+    state = par.replicate(run.init_state())
+    batch = synthetic_batch(config, par)
+    base = jax.random.key(config.seed)
+    keys = [jax.random.fold_in(base, i) for i in range(num_keys)]
+    if par.mode == "mesh":
+        keys = jax.device_put(keys, par.replicated)
+    jax.block_until_ready((state, batch, keys))
+    return par, run.train_step, state, batch, keys
+
+
 def step_benchmark(
     config: ml_collections.ConfigDict, steps: int, warmup: int, peak_tflops: float | None
 ) -> dict[str, Any]:
     """Times the compiled train step; see the module docstring."""
-    run = build_setup(config)
-    par, step_fn = run.par, run.train_step
-    state = par.replicate(run.init_state())
-    batch = synthetic_batch(config, par)
-    base = jax.random.key(config.seed)
-    keys = [jax.random.fold_in(base, i) for i in range(warmup + steps)]
-    if par.mode == "mesh":
-        keys = jax.device_put(keys, par.replicated)
-    jax.block_until_ready((state, batch, keys))
-
+    par, step_fn, state, batch, keys = prepared_step(config, warmup + steps)
     start = time.perf_counter()
     compiled = step_fn.lower(state, batch, keys[0]).compile()
     compile_s = time.perf_counter() - start
