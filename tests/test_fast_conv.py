@@ -39,16 +39,10 @@ CONVS = [
 ]
 
 
-def always_rows(monkeypatch):
-    """Makes ``conv2d`` take the rows form on CPU at any size (the tests' shapes are tiny)."""
-    monkeypatch.setattr(conv_grad, "ROWS_MIN_CHANNELS", 0)
-    monkeypatch.setattr(conv_grad, "ROWS_MIN_PIXELS", 0)
-
-
 @pytest.mark.parametrize("x_shape, k_shape, padding", CONVS)
 @pytest.mark.parametrize("images", [conv_grad.ROWS_IMAGES, 1])  # 1: one image per chunk
-def test_conv2d_gradients_equal_autodiff(x_shape, k_shape, padding, images, monkeypatch):
-    always_rows(monkeypatch)
+def test_conv2d_gradients_equal_autodiff(x_shape, k_shape, padding, images, monkeypatch,
+                                         rows_everywhere):
     monkeypatch.setattr(conv_grad, "ROWS_IMAGES", images)
     x = jax.random.normal(jax.random.key(0), x_shape)
     k = jax.random.normal(jax.random.key(1), k_shape)
@@ -71,8 +65,7 @@ def test_the_rows_form_is_taken_where_it_measured_faster():
 
 
 @pytest.mark.parametrize("kernel, dtype", [(3, None), (5, None), (4, None), (3, jnp.bfloat16)])
-def test_conv_is_nn_conv_same(kernel, dtype, monkeypatch):
-    always_rows(monkeypatch)
+def test_conv_is_nn_conv_same(kernel, dtype, rows_everywhere):
     x = jax.random.normal(jax.random.key(0), (2, 6, 5, 3))
     ref = nn.Conv(4, (kernel, kernel), padding="SAME", dtype=dtype)
     ours = conv_grad.Conv(4, (kernel, kernel), dtype=dtype)
@@ -137,7 +130,7 @@ def test_broadcast_conv_bad_input():
 
 @pytest.mark.parametrize("name", ["learning_test", "procedural_multi_dsprites",
                                   "procedural_tetrominoes", "procedural_clevr"])
-def test_decoders_of_the_configs_equal_their_plain_form(name, monkeypatch):
+def test_decoders_of_the_configs_equal_their_plain_form(name, monkeypatch, rows_everywhere):
     """Each shipped decoder, at its real image size and widths (2 slots, one image): the fast
     default (here with the rows form in every layer) and the plain form (the broadcast built, XLA's
     own kernel gradients) agree in the output and in every parameter's gradient."""
@@ -151,7 +144,6 @@ def test_decoders_of_the_configs_equal_their_plain_form(name, monkeypatch):
     def loss(module):
         return lambda p, s: jnp.mean((module.apply(p, s)["recon"] - target) ** 2)
 
-    always_rows(monkeypatch)
     fast = jax.jit(jax.value_and_grad(loss(decoder), (0, 1)))(params, slots)
     monkeypatch.setattr(upsample, "conv2d", _plain)
     monkeypatch.setattr(conv_grad, "conv2d", _plain)

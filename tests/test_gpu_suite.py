@@ -16,7 +16,6 @@ from conftest import REPO, tiny_clevr_config, tiny_train_config
 
 from slot_jax import benchmark
 from slot_jax.lib.hlo_audit import audit_hlo, audit_stablehlo
-from slot_jax.models import conv_grad
 from slot_jax.train import build_setup
 
 sys.path.insert(0, str(REPO / "benchmarks"))
@@ -123,13 +122,11 @@ def test_reproduce_bad_arguments(args, message):
     assert proc.returncode == 2 and message in proc.stderr
 
 
-def test_gpu_lowering_has_no_waste(monkeypatch):
+def test_gpu_lowering_has_no_waste(rows_everywhere):
     """The CUDA lowering of the tiny CLEVR-architecture step in bfloat16, on abstract inputs (no
     GPU needed): no custom calls (host callbacks), the whole state donated, every convolution and
     matmul in bf16, and the kernel gradients as XLA convolutions, not the CPU's rows form (taken
     here at every size)."""
-    monkeypatch.setattr(conv_grad, "ROWS_MIN_CHANNELS", 0)
-    monkeypatch.setattr(conv_grad, "ROWS_MIN_PIXELS", 0)
     config = tiny_train_config("/unused")
     config.model = tiny_clevr_config(num_slots=4)
     config.model.slot_attention.num_iterations = 1
