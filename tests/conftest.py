@@ -31,15 +31,6 @@ jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
 
 
-@pytest.fixture
-def rows_everywhere(monkeypatch):
-    """Makes ``conv_grad.conv2d`` take its CPU rows form at any size (the tests' shapes are tiny)."""
-    from slot_jax.models import conv_grad
-
-    monkeypatch.setattr(conv_grad, "ROWS_MIN_CHANNELS", 0)
-    monkeypatch.setattr(conv_grad, "ROWS_MIN_PIXELS", 0)
-
-
 def tiny_clevr_config(num_slots: int = 3):
     """CLEVR architecture (strided transposed decoder), shrunk: 2x2 broadcast -> 16x16."""
     cfg = slot_jax.clevr_model_config(num_slots)

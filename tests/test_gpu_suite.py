@@ -122,11 +122,10 @@ def test_reproduce_bad_arguments(args, message):
     assert proc.returncode == 2 and message in proc.stderr
 
 
-def test_gpu_lowering_has_no_waste(rows_everywhere):
+def test_gpu_lowering_has_no_waste():
     """The CUDA lowering of the tiny CLEVR-architecture step in bfloat16, on abstract inputs (no
     GPU needed): no custom calls (host callbacks), the whole state donated, every convolution and
-    matmul in bf16, and the kernel gradients as XLA convolutions, not the CPU's rows form (taken
-    here at every size)."""
+    matmul in bf16."""
     config = tiny_train_config("/unused")
     config.model = tiny_clevr_config(num_slots=4)
     config.model.slot_attention.num_iterations = 1
@@ -135,12 +134,10 @@ def test_gpu_lowering_has_no_waste(rows_everywhere):
     state = run.abstract_state()
     batch = jax.eval_shape(lambda: benchmark.synthetic_batch(config, run.par))
     key = jax.eval_shape(lambda: jax.random.key(0))
-    gpu, cpu = (audit_stablehlo(jax.export.export(run.train_step, platforms=(p,))(state, batch, key)
-                                .mlir_module()) for p in ("cuda", "cpu"))
+    gpu = audit_stablehlo(jax.export.export(run.train_step, platforms=("cuda",))(state, batch, key)
+                          .mlir_module())
     assert gpu["custom_calls"] == [] and gpu["donated_arguments"] == len(jax.tree.leaves(state))
     assert set(gpu["convolutions"]) == {"bf16"} and set(gpu["matmuls"]) == {"bf16"}
-    assert gpu["ops"]["convolution"] > cpu["ops"]["convolution"]
-    assert gpu["ops"].get("concatenate", 0) < cpu["ops"]["concatenate"]
 
 
 def test_audit_hlo_counts():

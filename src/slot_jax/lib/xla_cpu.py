@@ -1,11 +1,18 @@
 """XLA:CPU settings that make the train step faster on CPU; the command lines apply them.
 
-jaxlib 0.10's XLA:CPU hands reductions to YNNPACK by default (its "YNN reduce fusions"). On this
-model's many small reductions (LayerNorm statistics, the sum over slots in the alpha compositing,
-bias gradients) they are slow. On a 2-core AMD EPYC VM (jax 0.10.2, one core), the learning-test
-step took 67 ms with them and 51 ms without; ``experiments/benchmarks.md`` has the CLEVR and sprites
-steps. :data:`FLAGS` removes that one fusion type and keeps XLA's other defaults (the ``-`` form of
-the flag). The results agree to float rounding.
+jaxlib 0.10's XLA:CPU hands two kinds of op to YNNPACK by default (its "YNN fusions") that are slow
+in this model's train step. :data:`FLAGS` removes those two fusion types and keeps XLA's other
+defaults (the ``-`` form of the flag); the results agree to float rounding.
+
+* ``reduce``: the model's many small reductions (LayerNorm statistics, the sum over slots in the
+  alpha compositing). On a 2-core AMD EPYC VM (jax 0.10.2, one core), the learning-test step took
+  67 ms with them and 51 ms without.
+* ``individual_convolution``: YNN's convolutions compute the kernel gradient of a large convolution
+  several times slower than XLA's own. On a 2-core Intel Xeon VM (jax 0.10.2, both cores), the
+  kernel gradient of the CLEVR decoder's 5x5 64->64 convolution at 128 px, 56 images, took 6.7 s
+  with them and 0.9 s without, and the CLEVR train step went from 9.8 to 7.0 s.
+
+``experiments/benchmarks.md`` has the whole train steps.
 
 :func:`apply` adds :data:`FLAGS` to ``XLA_FLAGS``. It must run before JAX's first computation,
 because XLA reads ``XLA_FLAGS`` once, when it starts a backend. ``slot_jax.cli`` calls it on import,
@@ -28,7 +35,7 @@ import re
 from collections.abc import MutableMapping
 from importlib import metadata
 
-FLAGS = ("--xla_cpu_experimental_ynn_fusion_type=-reduce",)
+FLAGS = ("--xla_cpu_experimental_ynn_fusion_type=-reduce,-individual_convolution",)
 MEASURED_ON = ("0.10",)  # jaxlib major.minor versions on which FLAGS were measured
 
 

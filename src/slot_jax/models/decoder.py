@@ -11,8 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from slot_jax.models.broadcast_conv import BroadcastConv
-from slot_jax.models.conv_grad import Conv
-from slot_jax.models.layers import check_rank
+from slot_jax.models.layers import check_rank, glorot
 from slot_jax.models.position import SoftPositionEmbed
 from slot_jax.models.upsample import ConvTransposeSubpixel
 
@@ -35,13 +34,12 @@ def alpha_composite(decoded: jnp.ndarray) -> dict[str, jnp.ndarray]:
 
 def conv_layer(features: int, kernel: int, stride: int, dtype: Any, name: str) -> nn.Module:
     """A decoder layer ``[N, H, W, C] -> [N, H*stride, W*stride, features]``: the transposed
-    convolution in sub-pixel form for ``stride > 1``, else ``nn.Conv(padding="SAME")`` (as
-    :class:`~slot_jax.models.conv_grad.Conv`, its faster kernel gradient on CPU); glorot kernels,
-    zero biases."""
+    convolution in sub-pixel form for ``stride > 1``, else ``nn.Conv(padding="SAME")``; glorot
+    kernels, zero biases."""
     ks = (kernel, kernel)
     if stride > 1:
         return ConvTransposeSubpixel(features, ks, (stride, stride), dtype=dtype, name=name)
-    return Conv(features, ks, dtype=dtype, name=name)
+    return nn.Conv(features, ks, padding="SAME", kernel_init=glorot, dtype=dtype, name=name)
 
 
 class SpatialBroadcastDecoder(nn.Module):

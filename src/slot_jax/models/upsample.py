@@ -19,10 +19,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 import numpy as np
 
-from slot_jax.models.conv_grad import conv2d
 from slot_jax.models.layers import add_conv_bias, conv_kernel
 
 
@@ -74,8 +74,9 @@ def subpixel_conv_transpose(
         "ajy,bkx,yxio->jkiabo", sel_y.astype(kernel.dtype), sel_x.astype(kernel.dtype), kernel
     )
     packed = packed.reshape(packed.shape[0], packed.shape[1], kernel.shape[2], sy * sx * cout)
-    # its kernel gradient is a batch of matmuls on CPU where that is faster (see conv_grad.py)
-    y = conv2d(x, packed, ((-int(ylo), int(yhi)), (-int(xlo), int(xhi))))
+    padding = ((-int(ylo), int(yhi)), (-int(xlo), int(xhi)))
+    y = jax.lax.conv_general_dilated(x, packed, (1, 1), padding,
+                                     dimension_numbers=("NHWC", "HWIO", "NHWC"))
     b, h, w, _ = y.shape
     y = y.reshape(b, h, w, sy, sx, cout).transpose(0, 1, 3, 2, 4, 5)
     return y.reshape(b, h * sy, w * sx, cout)

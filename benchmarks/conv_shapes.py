@@ -1,12 +1,14 @@
-"""XLA's own convolution kernel gradient against ``conv_grad``'s rows form, alone, per conv shape.
+"""Each convolution shape of the train steps alone: forward, input gradient, kernel gradient.
 
-    python benchmarks/kernel_grad.py [--shapes=clevr_conv4,sprites_decoder,...] [--repeats=3]
-    taskset -c 0 python benchmarks/kernel_grad.py --shapes=learning_test_decoder --repeats=50
+    python benchmarks/conv_shapes.py [--shapes=clevr_conv4,sprites_decoder,...] [--repeats=3]
+    taskset -c 0 python benchmarks/conv_shapes.py --shapes=learning_test_decoder --repeats=50
+    XLA_FLAGS=--xla_cpu_experimental_ynn_fusion_type=+reduce python benchmarks/conv_shapes.py
 
-Prints one JSON line per shape: the median milliseconds of each form (compiled, on a batch of
-normal noise), their ratio, the largest difference relative to XLA's gradient, and whether
-``conv2d`` takes the rows form for that shape. ``models/conv_grad.py``'s docstring table comes
-from it (2-core VM, both cores; the learning-test row on one core).
+Prints one JSON line per shape: the median milliseconds of each of the three, each compiled alone on
+a batch of normal noise, with the XLA flags the command lines use (``slot_jax.lib.xla_cpu``; set
+``XLA_FLAGS`` to compare others, as in the last line, XLA's defaults). On CPU the convolutions
+that XLA runs itself are not in a ``jax.profiler`` trace, so ``benchmarks/profile_step.py`` cannot
+time them: this script does.
 """
 
 from __future__ import annotations
@@ -43,38 +45,35 @@ def _median_ms(fn, *args, repeats: int) -> float:
 
 
 def measure(name: str, repeats: int) -> dict:
-    """Both forms' kernel gradient for ``SHAPES[name]``."""
+    """The three computations of the convolution ``SHAPES[name]`` (stride 1, ``SAME``)."""
     import jax
 
-    from slot_jax.models import conv_grad
-
     b, size, c, o, k = SHAPES[name]
-    pad = ((k // 2, k // 2), (k // 2, k // 2))
     keys = jax.random.split(jax.random.key(0), 3)
     x = jax.random.normal(keys[0], (b, size, size, c))
     kernel = jax.random.normal(keys[1], (k, k, c, o)) * 0.1
     g = jax.random.normal(keys[2], (b, size, size, o))
 
-    @jax.jit
-    def xla(x, kernel, g):
-        return jax.vjp(lambda w: conv_grad._conv(x, w, pad), kernel)[1](g)[0]
+    def conv(x, w):
+        return jax.lax.conv_general_dilated(x, w, (1, 1), "SAME",
+                                            dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
-    rows = jax.jit(lambda x, g: conv_grad.rows_kernel_grad(x, g, kernel.shape, pad))
-    xla_ms = _median_ms(xla, x, kernel, g, repeats=repeats)
-    rows_ms = _median_ms(rows, x, g, repeats=repeats)
-    ref = xla(x, kernel, g)
-    error = float(abs(rows(x, g) - ref).max() / abs(ref).max())
-    return dict(shape=name, batch=b, size=size, channels=[c, o], kernel=k, xla_ms=xla_ms,
-                rows_ms=rows_ms, rows_over_xla=rows_ms / xla_ms, max_relative_difference=error,
-                rows_taken=conv_grad.uses_rows_form(x.shape, g.shape),
-                cpus=len(os.sched_getaffinity(0)), jax_version=jax.__version__)
+    forward = jax.jit(conv)
+    input_grad = jax.jit(lambda x, w, g: jax.vjp(lambda x_: conv(x_, w), x)[1](g)[0])
+    kernel_grad = jax.jit(lambda x, w, g: jax.vjp(lambda w_: conv(x, w_), w)[1](g)[0])
+    return dict(shape=name, batch=b, size=size, channels=[c, o], kernel=k,
+                forward_ms=_median_ms(forward, x, kernel, repeats=repeats),
+                input_grad_ms=_median_ms(input_grad, x, kernel, g, repeats=repeats),
+                kernel_grad_ms=_median_ms(kernel_grad, x, kernel, g, repeats=repeats),
+                cpus=len(os.sched_getaffinity(0)), jax_version=jax.__version__,
+                xla_flags=os.environ.get("XLA_FLAGS", ""))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--shapes", default=",".join(SHAPES),
                         help="comma-separated: " + ", ".join(SHAPES))
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each form")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs of each computation")
     args = parser.parse_args()
     unknown = [s for s in args.shapes.split(",") if s not in SHAPES]
     if unknown:
