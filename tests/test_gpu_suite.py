@@ -125,7 +125,8 @@ def test_reproduce_bad_arguments(args, message):
 def test_gpu_lowering_has_no_waste():
     """The CUDA lowering of the tiny CLEVR-architecture step in bfloat16, on abstract inputs (no
     GPU needed): no custom calls (host callbacks), the whole state donated, every convolution and
-    matmul in bf16."""
+    matmul in bf16, and the sub-pixel layers as one packed convolution each (the CPU lowering has
+    one per phase)."""
     config = tiny_train_config("/unused")
     config.model = tiny_clevr_config(num_slots=4)
     config.model.slot_attention.num_iterations = 1
@@ -134,10 +135,11 @@ def test_gpu_lowering_has_no_waste():
     state = run.abstract_state()
     batch = jax.eval_shape(lambda: benchmark.synthetic_batch(config, run.par))
     key = jax.eval_shape(lambda: jax.random.key(0))
-    gpu = audit_stablehlo(jax.export.export(run.train_step, platforms=("cuda",))(state, batch, key)
-                          .mlir_module())
+    gpu, cpu = (audit_stablehlo(jax.export.export(run.train_step, platforms=(p,))(state, batch, key)
+                                .mlir_module()) for p in ("cuda", "cpu"))
     assert gpu["custom_calls"] == [] and gpu["donated_arguments"] == len(jax.tree.leaves(state))
     assert set(gpu["convolutions"]) == {"bf16"} and set(gpu["matmuls"]) == {"bf16"}
+    assert gpu["ops"]["convolution"] < cpu["ops"]["convolution"]
 
 
 def test_audit_hlo_counts():
