@@ -90,12 +90,17 @@ else:
 # runtime its GPU, and otherwise the CPU. On a CPU, the environment variable
 # `XLA_FLAGS=--xla_force_host_platform_device_count=4` (set before JAX starts) splits the host into
 # 4 devices, which is how the test suite runs this notebook, so the data-parallel code path is
-# exercised even without an accelerator.
+# exercised even without an accelerator. `xla_cpu.apply()` adds the XLA:CPU flags that the command
+# lines use (they make the train step faster on a CPU; accelerators ignore them). It must run before
+# JAX's first computation.
 
 # %%
 import jax
 
 import slot_jax
+from slot_jax.lib import xla_cpu
+
+xla_cpu.apply()
 
 if REPO_DIR is None:  # e.g. started outside the checkout: use the one the package comes from
     REPO_DIR = find_checkout(Path(slot_jax.__file__).resolve().parent)
