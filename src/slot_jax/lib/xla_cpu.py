@@ -9,8 +9,9 @@ defaults (the ``-`` form of the flag); the results agree to float rounding.
   67 ms with them and 51 ms without.
 * ``individual_convolution``: YNN's convolutions compute the kernel gradient of a large convolution
   several times slower than XLA's own. On a 2-core Intel Xeon VM (jax 0.10.2, both cores), the
-  kernel gradient of the CLEVR decoder's 5x5 64->64 convolution at 128 px, 56 images, took 6.7 s
-  with them and 0.9 s without, and the CLEVR train step went from 9.8 to 7.0 s.
+  kernel gradient of the CLEVR decoder's 5x5 64->64 convolution at 128 px, 56 images, took 7.3 s
+  with them and 1.0 s without. The CLEVR train step went from 9.8 to 6.8 s (with the CPU-only
+  kernel gradient that this made slower than XLA's own removed).
 
 ``experiments/benchmarks.md`` has the whole train steps.
 
