@@ -125,8 +125,8 @@ def test_reproduce_bad_arguments(args, message):
 def test_gpu_lowering_has_no_waste():
     """The CUDA lowering of the tiny CLEVR-architecture step in bfloat16, on abstract inputs (no
     GPU needed): no custom calls (host callbacks), the whole state donated, every convolution and
-    matmul in bf16, and the sub-pixel layers as one packed convolution each (the CPU lowering has
-    one per phase)."""
+    matmul in bf16, the sub-pixel layers as one packed convolution each (the CPU lowering has
+    one per phase), and the plain ReLU and bias add (the CPU lowering has its own forms)."""
     config = tiny_train_config("/unused")
     config.model = tiny_clevr_config(num_slots=4)
     config.model.slot_attention.num_iterations = 1
@@ -140,6 +140,9 @@ def test_gpu_lowering_has_no_waste():
     assert gpu["custom_calls"] == [] and gpu["donated_arguments"] == len(jax.tree.leaves(state))
     assert set(gpu["convolutions"]) == {"bf16"} and set(gpu["matmuls"]) == {"bf16"}
     assert gpu["ops"]["convolution"] < cpu["ops"]["convolution"]
+    assert gpu["ops"]["maximum"] > cpu["ops"].get("maximum", 0)  # layers.relu
+    assert gpu["ops"].get("select", 0) < cpu["ops"]["select"]
+    assert gpu["ops"].get("reshape", 0) < cpu["ops"]["reshape"]  # layers.add_conv_bias
 
 
 def test_audit_hlo_counts():

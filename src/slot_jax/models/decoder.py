@@ -11,7 +11,7 @@ import jax
 import jax.numpy as jnp
 
 from slot_jax.models.broadcast_conv import BroadcastConv
-from slot_jax.models.layers import check_rank, glorot
+from slot_jax.models.layers import Conv, check_rank, relu
 from slot_jax.models.position import SoftPositionEmbed
 from slot_jax.models.upsample import ConvTransposeSubpixel
 
@@ -34,12 +34,12 @@ def alpha_composite(decoded: jnp.ndarray) -> dict[str, jnp.ndarray]:
 
 def conv_layer(features: int, kernel: int, stride: int, dtype: Any, name: str) -> nn.Module:
     """A decoder layer ``[N, H, W, C] -> [N, H*stride, W*stride, features]``: the transposed
-    convolution in sub-pixel form for ``stride > 1``, else ``nn.Conv(padding="SAME")``; glorot
-    kernels, zero biases."""
+    convolution in sub-pixel form for ``stride > 1``, else :class:`~slot_jax.models.layers.Conv`
+    (``nn.Conv(padding="SAME")``); glorot kernels, zero biases."""
     ks = (kernel, kernel)
     if stride > 1:
         return ConvTransposeSubpixel(features, ks, (stride, stride), dtype=dtype, name=name)
-    return nn.Conv(features, ks, padding="SAME", kernel_init=glorot, dtype=dtype, name=name)
+    return Conv(features, ks, dtype=dtype, name=name)
 
 
 class SpatialBroadcastDecoder(nn.Module):
@@ -95,13 +95,13 @@ class SpatialBroadcastDecoder(nn.Module):
             x = BroadcastConv(self.features[0], ks, dtype=self.dtype, name="conv_0")(
                 slots.reshape(b * k, d).astype(dtype), emb
             )
-            x, first = nn.relu(x), 1
+            x, first = relu(x), 1
         else:
             x = jnp.broadcast_to(slots.reshape(b * k, 1, 1, d), (b * k, h, w, d)).astype(dtype)
             x = SoftPositionEmbed(dtype=self.dtype, name="pos_embed")(x)
         for i, (feat, stride) in enumerate(zip(self.features, self.strides, strict=True)):
             if i < first:
                 continue
-            x = nn.relu(conv_layer(feat, self.kernel_size, stride, self.dtype, f"conv_{i}")(x))
+            x = relu(conv_layer(feat, self.kernel_size, stride, self.dtype, f"conv_{i}")(x))
         x = conv_layer(self.num_channels + 1, self.output_kernel_size, 1, self.dtype, "output")(x)
         return alpha_composite(x.reshape(b, k, *x.shape[1:]))

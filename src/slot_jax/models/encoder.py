@@ -8,7 +8,7 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
-from slot_jax.models.layers import MLP, check_rank, glorot
+from slot_jax.models.layers import MLP, Conv, check_rank, relu
 from slot_jax.models.position import SoftPositionEmbed
 from slot_jax.models.slot_attention import LAYERNORM_EPSILON
 
@@ -54,16 +54,9 @@ class CNNEncoder(nn.Module):
             )
         x = image.astype(self.dtype or image.dtype)
         for i, (feat, stride) in enumerate(zip(self.features, strides, strict=True)):
-            x = nn.Conv(
-                feat,
-                (self.kernel_size, self.kernel_size),
-                strides=(stride, stride),
-                padding="SAME",
-                kernel_init=glorot,
-                dtype=self.dtype,
-                name=f"conv_{i}",
-            )(x)
-            x = nn.relu(x)
+            x = Conv(feat, (self.kernel_size, self.kernel_size), strides=(stride, stride),
+                     dtype=self.dtype, name=f"conv_{i}")(x)
+            x = relu(x)
         if self.position_embedding:
             x = SoftPositionEmbed(dtype=self.dtype, name="pos_embed")(x)
         x = x.reshape(x.shape[0], -1, x.shape[-1])
