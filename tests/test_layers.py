@@ -33,12 +33,29 @@ def test_bias_rows_equal_the_plain_add():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("stride, size, dtype", [(1, (6, 5), None), (2, (7, 6), None),
-                                                 (1, (5, 6), jnp.bfloat16)])
-def test_conv_equals_nn_conv(stride, size, dtype):
-    x = jax.random.normal(jax.random.key(0), (2, *size, 3))
-    ref = nn.Conv(4, (3, 3), strides=stride, padding="SAME", kernel_init=layers.glorot, dtype=dtype)
-    ours = layers.Conv(4, (3, 3), strides=(stride, stride), dtype=dtype)
+@pytest.mark.parametrize("kernel", [(3, 3), (4, 2), (1, 1), (2, 5)])
+def test_conv_by_taps_equals_the_convolution(kernel):
+    x = jax.random.normal(jax.random.key(0), (2, 6, 5, 7))
+    w = jax.random.normal(jax.random.key(1), (*kernel, 7, 2))
+    np.testing.assert_allclose(layers._conv_by_taps(x, w), layers._conv(x, w, (1, 1)),
+                               rtol=1e-5, atol=1e-5)
+    loss = lambda conv: lambda x, w: jnp.sum(jnp.sin(conv(x, w)))  # noqa: E731
+    ours = jax.grad(loss(layers._conv_by_taps), (0, 1))(x, w)
+    ref = jax.grad(loss(lambda x, w: layers._conv(x, w, (1, 1))), (0, 1))(x, w)
+    for a, b in zip(ours, ref, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+
+
+# (stride, size, input channels, features, dtype); 3x3 kernels. The fourth case has few outputs,
+# so on CPU it goes through layers._conv_by_taps.
+@pytest.mark.parametrize("stride, size, channels, features, dtype", [
+    (1, (6, 5), 3, 4, None), (2, (7, 6), 3, 4, None), (1, (5, 6), 3, 4, jnp.bfloat16),
+    (1, (6, 5), 20, 2, None)])
+def test_conv_equals_nn_conv(stride, size, channels, features, dtype):
+    x = jax.random.normal(jax.random.key(0), (2, *size, channels))
+    ref = nn.Conv(features, (3, 3), strides=stride, padding="SAME", kernel_init=layers.glorot,
+                  dtype=dtype)
+    ours = layers.Conv(features, (3, 3), strides=(stride, stride), dtype=dtype)
     params = ref.init(jax.random.key(1), x)
     init = ours.init(jax.random.key(1), x)  # the same names, shapes and initial values
     assert jax.tree.structure(init) == jax.tree.structure(params)
@@ -47,7 +64,7 @@ def test_conv_equals_nn_conv(stride, size, dtype):
     params = jax.tree.map(lambda p: p + 0.1, params)  # a non-zero bias too
     y = ours.apply(params, x)
     assert y.dtype == ref.apply(params, x).dtype and y.shape == (2, -(-size[0] // stride),
-                                                                 -(-size[1] // stride), 4)
+                                                                 -(-size[1] // stride), features)
     tol = 1e-5 if dtype is None else 2e-2
     np.testing.assert_allclose(y.astype(jnp.float32), ref.apply(params, x).astype(jnp.float32),
                                rtol=tol, atol=tol)
