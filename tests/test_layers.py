@@ -37,11 +37,11 @@ def test_bias_rows_equal_the_plain_add():
 def test_conv_by_taps_equals_the_convolution(kernel):
     x = jax.random.normal(jax.random.key(0), (2, 6, 5, 7))
     w = jax.random.normal(jax.random.key(1), (*kernel, 7, 2))
-    np.testing.assert_allclose(layers._conv_by_taps(x, w), layers._conv(x, w, (1, 1)),
+    np.testing.assert_allclose(layers._conv_by_taps(x, w), layers.conv2d(x, w),
                                rtol=1e-5, atol=1e-5)
     loss = lambda conv: lambda x, w: jnp.sum(jnp.sin(conv(x, w)))  # noqa: E731
     ours = jax.grad(loss(layers._conv_by_taps), (0, 1))(x, w)
-    ref = jax.grad(loss(lambda x, w: layers._conv(x, w, (1, 1))), (0, 1))(x, w)
+    ref = jax.grad(loss(lambda x, w: layers.conv2d(x, w)), (0, 1))(x, w)
     for a, b in zip(ours, ref, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
 

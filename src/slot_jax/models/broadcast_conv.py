@@ -18,11 +18,10 @@ ported weights load unchanged.
 from __future__ import annotations
 
 import flax.linen as nn
-import jax
 import jax.numpy as jnp
 import numpy as np
 
-from slot_jax.models.layers import ConvParams, add_conv_bias, conv_kernel
+from slot_jax.models.layers import ConvParams, add_conv_bias, conv2d, conv_kernel
 
 
 def valid_taps(height: int, width: int, kh: int, kw: int) -> np.ndarray:
@@ -59,10 +58,7 @@ class BroadcastConv(ConvParams):
         kernel = conv_kernel(self, d)
         dtype = self.dtype or jnp.result_type(vectors.dtype, shared.dtype)
         kernel = kernel.astype(dtype)
-        shared_out = jax.lax.conv_general_dilated(
-            shared.astype(dtype), kernel, window_strides=(1, 1), padding="SAME",
-            dimension_numbers=("NHWC", "HWIO", "NHWC"),
-        )
+        shared_out = conv2d(shared.astype(dtype), kernel)
         taps = jnp.einsum("nd,tdf->ntf", vectors.astype(dtype),
                           kernel.reshape(kh * kw, d, self.features))
         mask = jnp.asarray(valid_taps(h, w, kh, kw), dtype)

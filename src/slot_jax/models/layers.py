@@ -1,10 +1,11 @@
 """Small shared building blocks: the Keras-default initialiser, the MLP, the ReLU and the
 convolution layer of the encoders and decoders, and the parameters of a convolution layer.
 
-On XLA:CPU, :func:`relu` and :func:`add_conv_bias` take forms that the compiler handles better
-than the plain ``max(x, 0)`` and ``x + bias``; every other backend gets the plain forms (chosen per
-platform when the program is lowered, with ``lax.platform_dependent``). Values are the same; the
-bias gradient differs only by float rounding (``tests/test_layers.py``).
+On XLA:CPU, :func:`relu`, :func:`add_conv_bias` and :class:`Conv`'s few-output layers take forms
+that the compiler handles better than the plain ``max(x, 0)``, ``x + bias`` and convolution; every
+other backend gets the plain forms (chosen per platform when the program is lowered, with
+``lax.platform_dependent``). The ReLU and the bias give the same values; the few-output
+convolution and the bias gradient differ only by float rounding (``tests/test_layers.py``).
 """
 
 from __future__ import annotations
@@ -81,8 +82,6 @@ def add_conv_bias(layer: nn.Module, y: jnp.ndarray) -> jnp.ndarray:
         return y
     bias = layer.param("bias", nn.initializers.zeros, (layer.features,), layer.param_dtype)
     bias = bias.astype(y.dtype)
-    if y.ndim < 3:
-        return y + bias
     return jax.lax.platform_dependent(y, bias, cpu=_add_bias_rows, default=jnp.add)
 
 
@@ -97,8 +96,11 @@ class ConvParams(nn.Module):
     param_dtype: Any = jnp.float32
 
 
-def _conv(x: jnp.ndarray, kernel: jnp.ndarray, strides: tuple[int, int]) -> jnp.ndarray:
-    return jax.lax.conv_general_dilated(x, kernel, strides, "SAME",
+def conv2d(x: jnp.ndarray, kernel: jnp.ndarray, strides: Sequence[int] = (1, 1),
+           padding: str | Sequence[tuple[int, int]] = "SAME") -> jnp.ndarray:
+    """``lax.conv_general_dilated`` of ``x [N, H, W, C]`` with ``kernel [kh, kw, C, F]`` (NHWC,
+    HWIO): ``[N, H', W', F]``."""
+    return jax.lax.conv_general_dilated(x, kernel, tuple(strides), padding,
                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
 
 
@@ -139,9 +141,9 @@ class Conv(ConvParams):
         kh, kw, c, f = kernel.shape
         if strides == (1, 1) and kh * kw * f <= c:
             y = jax.lax.platform_dependent(x, kernel, cpu=_conv_by_taps,
-                                           default=lambda x, k: _conv(x, k, strides))
+                                           default=conv2d)
         else:
-            y = _conv(x, kernel, strides)
+            y = conv2d(x, kernel, strides)
         return add_conv_bias(self, y)
 
 

@@ -31,9 +31,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from slot_jax.models.layers import add_conv_bias, conv_kernel
-
-DIMENSIONS = ("NHWC", "HWIO", "NHWC")
+from slot_jax.models.layers import add_conv_bias, conv2d, conv_kernel
 
 
 def _same_padding_start(kernel: int, stride: int) -> int:
@@ -98,8 +96,7 @@ def _packed(x: jnp.ndarray, packed: jnp.ndarray, ys: tuple[int, int],
     ``[Jy, Jx, C_in, sy, sx, C_out]`` (offsets ``ys``, ``xs``), then depth-to-space."""
     jy, jx, cin, sy, sx, cout = packed.shape
     padding = ((-ys[0], ys[1]), (-xs[0], xs[1]))
-    y = jax.lax.conv_general_dilated(x, packed.reshape(jy, jx, cin, sy * sx * cout), (1, 1),
-                                     padding, dimension_numbers=DIMENSIONS)
+    y = conv2d(x, packed.reshape(jy, jx, cin, sy * sx * cout), padding=padding)
     b, h, w, _ = y.shape
     y = y.reshape(b, h, w, sy, sx, cout).transpose(0, 1, 3, 2, 4, 5)
     return y.reshape(b, h * sy, w * sx, cout)
@@ -118,9 +115,7 @@ def _per_phase(x: jnp.ndarray, packed: jnp.ndarray, spans: tuple[list, list],
                 phases.append(jnp.zeros((*x.shape[:3], cout), x.dtype))
                 continue
             padding = ((-(ylo + y0), ylo + y1), (-(xlo + x0), xlo + x1))
-            phases.append(jax.lax.conv_general_dilated(
-                x, packed[y0:y1 + 1, x0:x1 + 1, :, ry, rx], (1, 1), padding,
-                dimension_numbers=DIMENSIONS))
+            phases.append(conv2d(x, packed[y0:y1 + 1, x0:x1 + 1, :, ry, rx], padding=padding))
         rows.append(jnp.stack(phases, axis=3))  # [B, H, W, sx, C_out]
     y = jnp.stack(rows, axis=2)  # [B, H, sy, W, sx, C_out]
     b, h, sy, w, sx = y.shape[:5]
