@@ -4,7 +4,8 @@ logging, and keeping TensorFlow (tf.data only) off accelerators.
 
 Importing this module imports TensorFlow quietly (:func:`slot_jax.lib.quiet.import_quietly`) where
 it is installed, so a command line imports it before anything that imports TensorFlow. It also adds
-:data:`slot_jax.lib.xla_cpu.FLAGS` to ``XLA_FLAGS`` (see :mod:`slot_jax.lib.xla_cpu`), before
+:data:`slot_jax.lib.xla_cpu.FLAGS` to ``XLA_FLAGS`` (see :mod:`slot_jax.lib.xla_cpu`) and, where JAX
+computes on the CPU, keeps freed memory in the process (:mod:`slot_jax.lib.cpu_memory`), before
 anything starts a JAX backend.
 """
 
@@ -14,10 +15,11 @@ import re
 import sys
 from collections.abc import Callable
 
-from slot_jax.lib import xla_cpu
+from slot_jax.lib import cpu_memory, xla_cpu
 from slot_jax.lib.quiet import import_quietly, installed, without_accelerators
 
 xla_cpu.apply()
+cpu_memory.apply()
 if installed("tensorflow"):
     import_quietly("tensorflow")
 
