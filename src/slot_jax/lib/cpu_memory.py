@@ -4,7 +4,7 @@ not fault in its temporaries afresh at every call; the command lines apply it.
 XLA:CPU allocates a program's temporaries with ``malloc`` at every call and frees them after: 2.5 GB
 for the CLEVR train step at batch 8. glibc's ``malloc`` serves allocations over 32 MiB with fresh
 ``mmap`` pages and unmaps them on ``free``, so each step faults in every page again: 630,000 page
-faults and 1.2-1.9 s of system CPU time a step on a 2-core Intel Xeon VM (jax 0.10.2). :func:`apply`
+faults and 1.2-2.0 s of system CPU time a step on a 2-core Intel Xeon VM (jax 0.10.2). :func:`apply`
 
 * tells glibc to serve large allocations from its heap and never to give freed memory back to the
   system (``mallopt(M_MMAP_MAX, 0)``, ``mallopt(M_TRIM_THRESHOLD, -1)``); and
@@ -14,10 +14,10 @@ faults and 1.2-1.9 s of system CPU time a step on a 2-core Intel Xeon VM (jax 0.
 
 The CLEVR step then took 5.0-5.3 s instead of 5.9-6.1 s, with under 1,500 page faults a step and the
 same peak memory (3.9 GB); the sprites step 0.95 s instead of 1.11 s. ``experiments/benchmarks.md``
-has the tables, and what each half does alone (nothing). What it costs: the
-process keeps the memory of its largest step until it exits (it would need it again at the next
-step), and Python no longer runs ahead of the CPU computation (the step uses every core anyway;
-tf.data prepares batches on its own threads).
+has the tables, and shows that either half alone changes nothing. What it costs: the process keeps
+the memory of its largest step until it exits (it would need it again at the next step), and Python
+no longer runs ahead of the CPU computation (the step uses every core anyway; tf.data prepares
+batches on its own threads).
 
 It changes nothing where JAX may compute on an accelerator (``JAX_PLATFORMS`` names another
 platform first, or a JAX plugin or libtpu is installed), where ``JAX_CPU_ENABLE_ASYNC_DISPATCH`` is
