@@ -11,7 +11,8 @@ from conftest import tiny_train_config
 from slot_jax.evaluation import summarize
 from slot_jax.train import evaluate, train
 
-KEYS = ("fg_ari", "ari", "mbo", "miou", "mse")
+KEYS = ("fg_ari", "ari", "mbo", "miou", "mse", "slots_used", "duplicate_slots", "fg_largest_slot",
+        "fg_largest_object")
 
 
 @pytest.fixture(scope="module")
@@ -57,6 +58,16 @@ def test_summary_excludes_padding_and_objectless_images():
     summary = summarize(per_image)
     assert summary["mse"] == {"mean": 2.0, "sem": pytest.approx(1.0), "num_images": 2}
     assert summary["mbo"]["mean"] == 0.5 and summary["mbo"]["num_images"] == 1
+
+
+def test_summary_averages_foreground_shares_over_multi_object_images():
+    per_image = {
+        "fg_largest_slot": np.array([1.0, 0.6, 0.8, 0.2]),
+        "num_objects": np.array([1, 2, 3, 3]),
+        "padding_mask": np.array([True, True, True, False]),
+    }
+    summary = summarize(per_image)["fg_largest_slot"]
+    assert summary["mean"] == pytest.approx(0.7) and summary["num_images"] == 2
 
 
 def test_missing_checkpoint_names_the_workdir(tfds_dir, tmp_path):

@@ -231,6 +231,11 @@ def segmentation_metrics(
     """
     pred_ids = ids_from_masks(masks)
     table = contingency_table(true_ids, pred_ids, num_true, masks.shape[1], padding_mask)
+    return metrics_from_table(table)
+
+
+def metrics_from_table(table: Array) -> dict[str, Array]:
+    """:func:`segmentation_metrics` of a contingency table ``[B, T, P]`` (true id 0: background)."""
     return {
         "ari": ari_from_table(table),
         "fg_ari": ari_from_table(table[:, 1:, :]),

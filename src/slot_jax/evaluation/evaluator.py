@@ -19,6 +19,7 @@ import numpy as np
 from absl import logging
 
 from slot_jax.data.iterators import eval_iterator
+from slot_jax.evaluation.collapse import collapse_warning
 from slot_jax.evaluation.images import log_images
 from slot_jax.evaluation.outputs import make_eval_step
 from slot_jax.evaluation.results import results_path, write_results
@@ -66,7 +67,9 @@ class Evaluator:
     def report(self, params: Any, key: jax.Array, step: int, workdir: str) -> dict:
         """Evaluates, then writes ``<workdir>/eval/metrics_<step>.json``, the scalars (and for the
         autoencoder the slot grid, also as ``eval/slots_<step>.png``) under ``<workdir>/eval``, and
-        logs one line. Returns ``{"step", "metrics", "path", "line"}``."""
+        logs one line, and a warning line when the slots look collapsed
+        (:func:`slot_jax.evaluation.collapse.collapse_warning`). Returns ``{"step", "metrics",
+        "path", "line", "warning"}`` (``warning`` is ``None`` when there is none)."""
         summary, first = self(params, key)
         path = results_path(workdir, step)
         if jax.process_index() == 0:
@@ -79,4 +82,7 @@ class Evaluator:
             logger.close()
         line = summary_line(step, summary)
         logging.info("%s -> %s", line, path)
-        return {"step": step, "metrics": summary, "path": path, "line": line}
+        warning = collapse_warning(summary)
+        if warning:
+            logging.warning("Step %d: %s", step, warning)
+        return {"step": step, "metrics": summary, "path": path, "line": line, "warning": warning}

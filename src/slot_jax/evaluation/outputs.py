@@ -19,24 +19,29 @@ import jax.numpy as jnp
 import ml_collections
 
 from slot_jax.data.registry import get_spec, split_name
+from slot_jax.evaluation.collapse import foreground_usage, mask_usage
 from slot_jax.lib.forward import forward
-from slot_jax.metrics import segmentation_metrics
+from slot_jax.metrics import contingency_table, ids_from_masks, metrics_from_table
 from slot_jax.set_loss import match, matched_cost, pairwise_huber_cost
 
 SEGMENTATION_KEYS = ("fg_ari", "ari", "mbo", "miou", "num_objects")
+DIAGNOSTIC_KEYS = ("slots_used", "duplicate_slots", "fg_largest_slot", "fg_largest_object")
 
 
 def autoencoder_outputs(num_true: int | None) -> Callable:
-    """Per-image ``mse`` and, when ``num_true`` (ids per image + 1) is given, segmentation metrics."""
+    """Per-image ``mse``, the collapse diagnostics (:mod:`slot_jax.evaluation.collapse`) and, when
+    ``num_true`` (ids per image + 1) is given, the segmentation metrics."""
 
     def outputs(model, params, batch, rng, axis_name) -> dict[str, jnp.ndarray]:
         image = batch["image"]
         out = forward(model, params, image, rng, axis_name)
         err = (out["recon"].astype(jnp.float32) - image.astype(jnp.float32)) ** 2
-        metrics = {"mse": jnp.mean(err, axis=(1, 2, 3))}
+        pred_ids = ids_from_masks(out["masks"])
+        metrics = {"mse": jnp.mean(err, axis=(1, 2, 3)), **mask_usage(out["masks"], pred_ids)}
         if num_true is not None:
-            seg = segmentation_metrics(batch["ids"], out["masks"], num_true=num_true)
-            metrics.update({k: seg[k] for k in SEGMENTATION_KEYS})
+            table = contingency_table(batch["ids"], pred_ids, num_true, out["masks"].shape[1])
+            seg = {**metrics_from_table(table), **foreground_usage(table)}
+            metrics.update({k: seg[k] for k in SEGMENTATION_KEYS + DIAGNOSTIC_KEYS if k in seg})
         return metrics
 
     return outputs

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from slot_jax.evaluation.collapse import MULTI_OBJECT_KEYS
 from slot_jax.set_metrics import ap_at_thresholds
 
 
@@ -19,16 +20,19 @@ def _mean_sem(values: np.ndarray) -> dict[str, Any]:
 def summarize(per_image: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
     """Mean, standard error and count of each per-image metric over the unpadded images.
 
-    mBO and mIoU average over images holding at least one object. With ``predictions`` and
+    mBO and mIoU average over images holding at least one object, the foreground shares of
+    :mod:`slot_jax.evaluation.collapse` over images holding two or more. With ``predictions`` and
     ``targets`` (set prediction), adds ``ap_<threshold>`` over all valid images (``sem`` 0).
     """
     valid = np.asarray(per_image["padding_mask"]).astype(bool)
-    has_objects = valid & (np.asarray(per_image.get("num_objects", valid)) > 0)
+    objects = np.asarray(per_image.get("num_objects", valid.astype(np.float32)))
+    subsets = {"mbo": valid & (objects > 0), "miou": valid & (objects > 0)}
+    subsets.update({key: valid & (objects >= 2) for key in MULTI_OBJECT_KEYS})
     out = {}
     for key, values in per_image.items():
         if key in ("padding_mask", "num_objects", "predictions", "targets"):
             continue
-        out[key] = _mean_sem(np.asarray(values)[has_objects if key in ("mbo", "miou") else valid])
+        out[key] = _mean_sem(np.asarray(values)[subsets.get(key, valid)])
     if "predictions" in per_image:
         aps = ap_at_thresholds(per_image["predictions"][valid], per_image["targets"][valid])
         n = int(valid.sum())
