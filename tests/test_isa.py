@@ -149,6 +149,60 @@ def test_gradients_reach_every_parameter(kind):
     assert not zero
 
 
+def _literal_and_factored(kind, add_rel_pos_to_values, params, poses):
+    """The outputs and parameter gradients of ``factored=False`` (the keys and values as the
+    paper defines them) and of the default factored form, for one loss of all the outputs."""
+    probe = jax.random.normal(jax.random.key(5), (B, K, H * W))
+    results = []
+    for factored in (False, True):
+        isa = InvariantSlotAttention(kind, mlp_hidden_size=16, grid_hidden_size=16,
+                                     add_rel_pos_to_values=add_rel_pos_to_values, factored=factored)
+
+        def loss(p, isa=isa):
+            out = isa.apply(p, X, GRID, SLOTS, poses)
+            slots, new_poses, attn = out
+            value = jnp.sum(slots**2) + jnp.sum(attn * probe)  # attention sums to 1 over slots
+            return value + sum(jnp.sum(x * x) for x in new_poses.values()), out
+
+        results.append(jax.grad(loss, has_aux=True)(params))
+    return results
+
+
+@pytest.mark.parametrize("add_rel_pos_to_values", [True, False])
+@pytest.mark.parametrize("kind", KINDS)
+def test_factored_keys_and_values_match_the_literal_form(kind, add_rel_pos_to_values):
+    """The default (factored) form has the same parameters and computes the same slots, poses,
+    attention and parameter gradients as the keys and values computed literally."""
+    poses, params = _poses(kind), MODELS[kind][1]  # initialised by the factored form
+    if add_rel_pos_to_values:  # the literal form makes the same parameter tree and initial values
+        literal = InvariantSlotAttention(kind, mlp_hidden_size=16, grid_hidden_size=16,
+                                         factored=False)
+        jax.tree.map(np.testing.assert_array_equal,
+                     literal.init(jax.random.key(3), X, GRID, SLOTS, poses), params)
+    (grads_l, out_l), (grads_f, out_f) = _literal_and_factored(kind, add_rel_pos_to_values,
+                                                               params, poses)
+    jax.tree.map(lambda f, lit: np.testing.assert_allclose(f, lit, atol=1e-5), out_f, out_l)
+
+    def same_gradient(path, g_f, g_l):  # to 1e-4 of the parameter's largest gradient
+        scale = float(jnp.abs(g_l).max())
+        assert scale > 0, jax.tree_util.keystr(path)
+        np.testing.assert_allclose(g_f / scale, g_l / scale, atol=1e-4,
+                                   err_msg=jax.tree_util.keystr(path))
+
+    jax.tree_util.tree_map_with_path(same_gradient, grads_f, grads_l)
+
+
+def test_bfloat16_factored_and_literal_forms_stay_close_to_float32():
+    """bfloat16 Dense layers: both forms within bfloat16 rounding of float32 (2e-2 seen)."""
+    kind = "translation_scale"
+    isa, params = MODELS[kind]
+    ref = run(kind)
+    for factored in (False, True):
+        out = isa.clone(dtype=jnp.bfloat16, factored=factored).apply(params, X, GRID, SLOTS,
+                                                                      _poses(kind))
+        jax.tree.map(lambda o, r: np.testing.assert_allclose(o, r, atol=0.1), out, ref)
+
+
 def test_jit_vmap_grad_and_inside_a_module():
     kind = "translation_scale"
     isa, params = MODELS[kind]

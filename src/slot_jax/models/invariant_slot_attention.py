@@ -8,6 +8,13 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from slot_jax.models.invariant_keys import (
+    DenseParams,
+    FactoredGridEncoder,
+    LayerNormParams,
+    LiteralGridEncoder,
+    MLPParams,
+)
 from slot_jax.models.layers import MLP, check_rank, glorot
 from slot_jax.models.poses import attention_poses, check_kind, clip_poses, relative_grid
 from slot_jax.models.slot_attention import LAYERNORM_EPSILON
@@ -34,6 +41,20 @@ class InvariantSlotAttention(nn.Module):
     5. Except in the last round (which only recomputes poses): ``slots = GRUCell(updates, prev)``;
        ``slots += MLP(LayerNorm(slots))``.
 
+    Computed so (``factored=True``, the default), step 2's keys and values never exist: the
+    ``[B, K, N, D] x [D, H]`` and ``[B, K, N, H] x [H, D]`` matmuls of ``grid_encoder`` over every
+    slot and input were about 90% of a training step's FLOPs. Instead, :class:`FactoredGridEncoder`
+    uses that ``rel`` has only two channels and ``Dense(rel)`` is linear in them, so the LayerNorm
+    statistics and the first Dense of ``k + e`` follow from per-input terms (one
+    ``[B, N, D] x [D, H]`` matmul) and two ``[H]`` vectors scaled by ``rel``; and that the last
+    Dense is linear, so it is applied to the query (``q . (W h + b) = (W^T q) . h + q . b``) or
+    after the weighted sum over inputs. The logits, updates and so the outputs are those of the
+    definition above up to float rounding (``tests/test_isa.py`` compares them, and the
+    gradients, with ``factored=False``, which computes the keys and values literally); the
+    parameters are the same. On one CPU core the learning-test step
+    (``configs/learning_test_isa.py``) went from 1.30 s, 17x a Slot Attention step, to 0.22 s,
+    3.8x.
+
     With the same rng-free inputs the output is equivariant: moving the grid and the initial
     positions by ``t`` moves the output positions by ``t`` and leaves the slots unchanged (likewise
     for scaling and rotating the grid about the origin). LayerNorm epsilon is Keras' ``1e-3``, as in
@@ -49,6 +70,9 @@ class InvariantSlotAttention(nn.Module):
       scales_factor: extra divisor of the scaled grid (reference: 1; CLEVR configs: 5).
       min_scale, max_scale: the range scales are clipped to (reference: 0.001, 2).
       dtype: computation dtype of the dense layers.
+      factored: compute the per-slot keys and values in the factored form (the default), or
+        literally (``False``: the reference; this module's forward and backward pass about 8x
+        slower on CPU).
     """
 
     kind: str = "translation_scale"
@@ -61,6 +85,7 @@ class InvariantSlotAttention(nn.Module):
     min_scale: float = 0.001
     max_scale: float = 2.0
     dtype: Any = None
+    factored: bool = True
 
     def _check(self, inputs, grid, slots, poses) -> tuple[str, ...]:
         keys = check_kind(self.kind)
@@ -123,28 +148,33 @@ class InvariantSlotAttention(nn.Module):
         dense = dict(use_bias=False, kernel_init=glorot, dtype=self.dtype)
         norm = dict(epsilon=LAYERNORM_EPSILON, dtype=jnp.float32)
         inputs = nn.LayerNorm(name="norm_inputs", **norm)(inputs)
-        k = nn.Dense(dim, name="k", **dense)(inputs)[:, None]  # [B, 1, N, D]
-        v = nn.Dense(dim, name="v", **dense)(inputs)[:, None]
+        k = nn.Dense(dim, name="k", **dense)(inputs)  # [B, N, D]
+        v = nn.Dense(dim, name="v", **dense)(inputs)
         to_q = nn.Dense(dim, name="q", **dense)
-        grid_proj = nn.Dense(dim, kernel_init=glorot, dtype=self.dtype, name="grid_proj")
-        grid_norm = nn.LayerNorm(name="norm_grid", **norm)
-        grid_mlp = MLP((self.grid_hidden_size, dim), dtype=self.dtype, name="grid_encoder")
+        grid_features = (self.grid_hidden_size, dim)
+        if self.factored:
+            encoder = FactoredGridEncoder(
+                DenseParams(dim, name="grid_proj")(2), LayerNormParams(name="norm_grid")(dim),
+                MLPParams(grid_features, name="grid_encoder")(dim), LAYERNORM_EPSILON,
+                self.dtype)
+        else:
+            encoder = LiteralGridEncoder(
+                nn.Dense(dim, kernel_init=glorot, dtype=self.dtype, name="grid_proj"),
+                nn.LayerNorm(name="norm_grid", **norm),
+                MLP(grid_features, dtype=self.dtype, name="grid_encoder"))
+        keys_in = encoder.prepare(k)  # the pose-free terms, once for all rounds
+        values_in = encoder.prepare(v) if self.add_rel_pos_to_values else None
         norm_slots = nn.LayerNorm(name="norm_slots", **norm)
         gru = nn.GRUCell(features=dim, kernel_init=glorot, dtype=self.dtype, name="gru")
         norm_mlp = nn.LayerNorm(name="norm_mlp", **norm)
         mlp = MLP((self.mlp_hidden_size, dim), dtype=self.dtype, name="mlp")
 
-        def encode(x: jnp.ndarray) -> jnp.ndarray:
-            return grid_mlp(grid_norm(x))
-
         attn = None
         for i in range(self.num_iterations + 1):
             last = i == self.num_iterations  # it only recomputes the poses: no values needed
-            emb = grid_proj(relative_grid(grid, poses, self.scales_factor))  # [B, K, N, D]
-            keys_rel = encode(k + emb)
-            values = encode(v + emb) if self.add_rel_pos_to_values and not last else None
+            rel = relative_grid(grid, poses, self.scales_factor)  # [B, K, N, 2]
             q = to_q(norm_slots(slots)) * dim**-0.5
-            logits = jnp.einsum("bkd,bknd->bkn", q, keys_rel).astype(jnp.float32)
+            logits = encoder.logits(keys_in, rel, q)  # [B, K, N] float32
             attn = jax.nn.softmax(logits, axis=1)  # over slots
             weights = attn + self.epsilon
             weights = weights / jnp.sum(weights, axis=-1, keepdims=True)  # mean over inputs
@@ -153,9 +183,9 @@ class InvariantSlotAttention(nn.Module):
                 break
             w = weights.astype(v.dtype)
             if self.add_rel_pos_to_values:
-                updates = jnp.einsum("bkn,bknd->bkd", w, values)
+                updates = encoder.weighted_sum(values_in, rel, w)
             else:
-                updates = jnp.einsum("bkn,bnd->bkd", w, v[:, 0])
+                updates = jnp.einsum("bkn,bnd->bkd", w, v)
             prev = slots.reshape(b * k_slots, dim)
             slots, _ = gru(prev, updates.reshape(b * k_slots, dim))
             slots = slots.reshape(b, k_slots, dim)
