@@ -52,11 +52,11 @@ def _summary(**means):
 @pytest.mark.parametrize("means, fires", [
     (dict(fg_largest_slot=0.95, fg_largest_object=0.55, duplicate_slots=0.1), True),
     (dict(fg_largest_slot=0.62, fg_largest_object=0.55, duplicate_slots=0.1), False),
-    (dict(slots_used=4.0, duplicate_slots=2.0), True),  # no ground truth: duplicates only
-    (dict(slots_used=4.0, duplicate_slots=0.0), False),
+    (dict(slots_used=4.0, duplicate_slots=2.1), True),  # no ground truth: duplicates only
+    (dict(slots_used=4.0, duplicate_slots=1.5), False),
 ])
 def test_collapse_warning_fires_on_collapse_only(means, fires):
-    warning = collapse_warning(_summary(**means))
+    warning = collapse_warning(_summary(**means), num_slots=4)
     assert (warning is not None) == fires
     if fires:
         assert warning.startswith("Slots look collapsed:") and "\n" not in warning

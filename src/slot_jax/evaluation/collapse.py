@@ -27,9 +27,10 @@ import jax.numpy as jnp
 USED_SHARE = 0.01
 DUPLICATE_SIMILARITY = 0.5
 # Collapse: on images with >= 2 objects, the largest slot holds this much more of the foreground
-# than the largest object does (mean over images), or slots duplicate each other this often.
+# than the largest object does (mean over images: objects merged into one slot), or this share of
+# the K slots duplicates another slot (mean per image: slots smeared over the same objects).
 EXCESS_FG_SHARE = 0.2
-DUPLICATES_PER_IMAGE = 1.0
+DUPLICATE_FRACTION = 0.5
 
 MULTI_OBJECT_KEYS = ("fg_largest_slot", "fg_largest_object")
 
@@ -64,8 +65,9 @@ def foreground_usage(table: jax.Array) -> dict[str, jax.Array]:
     }
 
 
-def collapse_warning(summary: dict) -> str | None:
-    """One warning line when the evaluation ``summary`` (metric -> {"mean", ...}) looks collapsed."""
+def collapse_warning(summary: dict, num_slots: int) -> str | None:
+    """One warning line when the evaluation ``summary`` (metric -> {"mean", ...}) of a model with
+    ``num_slots`` slots looks collapsed, else ``None``."""
     mean = {k: v["mean"] for k, v in summary.items()}
     seen = []
     if "fg_largest_slot" in mean and summary["fg_largest_slot"]["num_images"]:
@@ -75,8 +77,9 @@ def collapse_warning(summary: dict) -> str | None:
                 f"one slot holds {mean['fg_largest_slot']:.0%} of the foreground of multi-object "
                 f"images, where the largest object covers {mean['fg_largest_object']:.0%}"
             )
-    if mean.get("duplicate_slots", 0.0) >= DUPLICATES_PER_IMAGE:
-        seen.append(f"{mean['duplicate_slots']:.1f} slots per image duplicate another slot")
+    if mean.get("duplicate_slots", 0.0) >= DUPLICATE_FRACTION * num_slots:
+        seen.append(f"{mean['duplicate_slots']:.1f} of {num_slots} slots per image duplicate "
+                    "another slot's mask")
     if not seen:
         return None
     return (

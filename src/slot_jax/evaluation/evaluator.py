@@ -82,7 +82,7 @@ class Evaluator:
             logger.close()
         line = summary_line(step, summary)
         logging.info("%s -> %s", line, path)
-        warning = collapse_warning(summary)
+        warning = collapse_warning(summary, self.config.model.num_slots)
         if warning:
             logging.warning("Step %d: %s", step, warning)
         return {"step": step, "metrics": summary, "path": path, "line": line, "warning": warning}
