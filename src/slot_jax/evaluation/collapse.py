@@ -83,6 +83,7 @@ def collapse_warning(summary: dict, num_slots: int) -> str | None:
     if not seen:
         return None
     return (
-        "Slots look collapsed: " + "; ".join(seen) + ". Look at the slot grid; if objects share a "
-        "slot, try wider encoder/decoder features, a larger batch or another seed."
+        "Slots look collapsed: " + "; ".join(seen) + ". Early in training this is normal; if it "
+        "persists, look at the slot grid, and try wider encoder/decoder features, a larger batch "
+        "or another seed."
     )
