@@ -4,15 +4,17 @@ It trains ``configs/learning_test.py`` (clustered sprites at 16x16, K = 4; see i
 the seeds in ``config.learning_test_seeds``, each as its own ``python -m slot_jax.main`` process on
 its own core (:func:`slot_jax.seeds.run_seeds`), and scores held-out FG-ARI with the trainer's
 evaluator against two trivial segmentations of the same images: every pixel in one segment, and a
-fixed grid of K blocks. Each seed must reach FG-ARI >= 0.6 and beat the better baseline by >= 0.3.
+fixed grid of K blocks. Each seed must reach FG-ARI >= 0.6 and beat the better baseline by >= 0.3,
+and its final evaluation must not raise the collapse warning.
 
-Other seeds: ``LEARNING_TEST_SEEDS=7,8 python -m pytest tests/test_learning.py``. About 12
+Other seeds: ``LEARNING_TEST_SEEDS=7,8 python -m pytest tests/test_learning.py``. About 10
 minutes on 2 CPU cores. ``experiments/learning_test/README.md`` has the measured runs, including
 the broken variants of Slot Attention this test rejects.
 """
 
 from __future__ import annotations
 
+import json
 import os
 
 import numpy as np
@@ -20,12 +22,14 @@ import pytest
 from conftest import REPO, load_repo_config
 
 from slot_jax.baselines import baseline_fg_aris, grid_ids
+from slot_jax.evaluation.collapse import collapse_warning
+from slot_jax.evaluation.results import results_path
 from slot_jax.seeds import run_seeds
 
 MIN_FG_ARI = 0.6
 MIN_MARGIN = 0.3  # over the better trivial baseline
 MAX_GRID_FG_ARI = 0.35  # the data must not be separable by position alone
-TIMEOUT_S = 45 * 60  # a guard against a hung process, not a speed check (about 12 minutes)
+TIMEOUT_S = 45 * 60  # a guard against a hung process, not a speed check (about 10 minutes)
 
 
 def test_grid_ids_blocks():
@@ -58,3 +62,8 @@ def test_slot_attention_separates_objects(tfds_dir, tmp_path):
     for seed, fg_ari in final.items():
         assert fg_ari >= MIN_FG_ARI, f"seed {seed} below FG-ARI {MIN_FG_ARI}: {summary}"
         assert fg_ari - best >= MIN_MARGIN, f"seed {seed} within {MIN_MARGIN} of a baseline: {summary}"
+        # A passing run's final evaluation must not look collapsed to the collapse warning.
+        with open(results_path(str(tmp_path / f"seed_{seed}"), config.num_train_steps)) as f:
+            metrics = json.load(f)["metrics"]
+        warning = collapse_warning(metrics, config.model.num_slots)
+        assert warning is None, f"seed {seed}: {warning}"

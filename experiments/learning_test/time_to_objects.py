@@ -6,6 +6,7 @@
 Minutes run from the seed's ``config.json`` (written once the run is set up, before compiling) to
 the first evaluation at or above the threshold, from the files' modification times, so they
 include compilation and every evaluation before it, and they depend on what else the machine ran.
+A run that was stopped and resumed has no minutes ("-").
 """
 
 import argparse
@@ -25,9 +26,10 @@ def first_reach(seed_dir: str, threshold: float) -> tuple[int | None, float | No
         evals.append((int(result["step"]), result["metrics"]["fg_ari"]["mean"], os.path.getmtime(path)))
     evals.sort()
     final = evals[-1][1] if evals else float("nan")
+    resumed = any(mtime < start for _, _, mtime in evals)  # config.json is rewritten on resume
     for step, fg_ari, mtime in evals:
         if fg_ari >= threshold:
-            return step, (mtime - start) / 60, final
+            return step, None if resumed else (mtime - start) / 60, final
     return None, None, final
 
 

@@ -199,11 +199,11 @@ def learning_test_config() -> ml_collections.ConfigDict:
     data.num_train = 1024
     data.num_eval = 256
     model = sprites_model_config(num_slots=4, image_size=LEARNING_TEST_IMAGE_SIZE)
-    model.encoder.features = (16, 16, 16)
+    model.encoder.features = (32, 32, 32)  # 16 channels collapse on about 1 seed in 13
     model.encoder.strides = (1, 1, 1)
     model.encoder.kernel_size = 3
     model.encoder.mlp_features = (32, 32)
-    model.decoder.features = (16, 16)
+    model.decoder.features = (32, 32)
     model.decoder.strides = (1, 1)
     model.decoder.kernel_size = 3
     config = base_config(model, data)
