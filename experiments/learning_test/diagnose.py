@@ -7,8 +7,9 @@ they existed, and to measure the collapse warning against each run's final FG-AR
         --workdir=RUNDIR --seeds=0,1,2 [--config.<key>=<value> ...] --out=diagnostics.json
 
 The runs must keep their checkpoints (``--config.checkpoint_every=1000
---config.keep_checkpoints=7``). Writes ``{seed: {step: {metric: mean}, ...}, ...}`` and, per
-evaluation, whether :func:`collapse_warning` fired.
+--config.keep_checkpoints=7``). Writes ``{seed: {step: {metric: mean}, ...}, ...}``, to which
+``confusion.py`` applies :func:`collapse_warning`; each evaluation's printed line says whether it
+fired.
 """
 
 from __future__ import annotations
@@ -40,9 +41,8 @@ def diagnose(config_file: str, workdir: str, seeds: list[int], overrides: list[s
                 state = checkpoint.restore(manager, run.abstract_state(), step)
                 summary, _ = run.evaluator(state.params, state.key)
                 curve[step] = {k: v["mean"] for k, v in summary.items()}
-                curve[step]["warning"] = collapse_warning(summary, run.config.model.num_slots)
-                print(seed, step, {k: round(v, 3) for k, v in curve[step].items()
-                                   if isinstance(v, float)}, bool(curve[step]["warning"]))
+                warned = collapse_warning(summary, run.config.model.num_slots) is not None
+                print(seed, step, {k: round(v, 3) for k, v in curve[step].items()}, warned)
         finally:
             manager.close()
         out[seed] = curve

@@ -24,9 +24,6 @@ from slot_jax.lib.forward import forward
 from slot_jax.metrics import contingency_table, ids_from_masks, metrics_from_table
 from slot_jax.set_loss import match, matched_cost, pairwise_huber_cost
 
-SEGMENTATION_KEYS = ("fg_ari", "ari", "mbo", "miou", "num_objects")
-DIAGNOSTIC_KEYS = ("slots_used", "duplicate_slots", "fg_largest_slot", "fg_largest_object")
-
 
 def autoencoder_outputs(num_true: int | None) -> Callable:
     """Per-image ``mse``, the collapse diagnostics (:mod:`slot_jax.evaluation.collapse`) and, when
@@ -40,8 +37,7 @@ def autoencoder_outputs(num_true: int | None) -> Callable:
         metrics = {"mse": jnp.mean(err, axis=(1, 2, 3)), **mask_usage(out["masks"], pred_ids)}
         if num_true is not None:
             table = contingency_table(batch["ids"], pred_ids, num_true, out["masks"].shape[1])
-            seg = {**metrics_from_table(table), **foreground_usage(table)}
-            metrics.update({k: seg[k] for k in SEGMENTATION_KEYS + DIAGNOSTIC_KEYS if k in seg})
+            metrics.update({**metrics_from_table(table), **foreground_usage(table)})
         return metrics
 
     return outputs
