@@ -13,7 +13,7 @@ import ml_collections
 import numpy as np
 
 from slot_jax.data.iterators import eval_iterator
-from slot_jax.metrics import adjusted_rand_index
+from slot_jax.metrics import adjusted_rand_index, mean_best_overlap
 
 
 def grid_ids(height: int, width: int, num_blocks: int) -> np.ndarray:
@@ -34,15 +34,26 @@ def held_out_ids(config: ml_collections.ConfigDict) -> np.ndarray:
     return np.concatenate([b["ids"][b["padding_mask"]] for b in batches])
 
 
-def baseline_fg_aris(config: ml_collections.ConfigDict) -> dict[str, float]:
-    """Mean held-out FG-ARI of ``one_segment`` (every pixel alike) and ``grid`` (K fixed blocks)."""
+def baseline_scores(config: ml_collections.ConfigDict) -> dict[str, dict[str, float]]:
+    """Held-out ``{"fg_ari", "mbo"}`` means of ``one_segment`` (every pixel alike) and ``grid`` (K
+    fixed blocks), each averaged over the images the evaluator averages it over (mBO: images
+    holding an object)."""
     ids = held_out_ids(config)
     height, width = ids.shape[1:]
+    has_objects = (ids > 0).reshape(len(ids), -1).any(axis=1)
     predictions = {
         "one_segment": np.zeros_like(ids),
         "grid": np.broadcast_to(grid_ids(height, width, config.model.num_slots), ids.shape),
     }
     return {
-        name: float(np.mean(adjusted_rand_index(ids, pred, ignore_background=True)))
+        name: {
+            "fg_ari": float(np.mean(adjusted_rand_index(ids, pred, ignore_background=True))),
+            "mbo": float(np.mean(np.asarray(mean_best_overlap(ids, pred))[has_objects])),
+        }
         for name, pred in predictions.items()
     }
+
+
+def baseline_fg_aris(config: ml_collections.ConfigDict) -> dict[str, float]:
+    """Mean held-out FG-ARI of each baseline of :func:`baseline_scores`."""
+    return {name: scores["fg_ari"] for name, scores in baseline_scores(config).items()}

@@ -93,8 +93,10 @@ def parse_flags(argv: list[str]) -> list[str]:
 
 def _quiet_libraries(record) -> bool:
     """Keeps TFDS's note on every sized config, orbax's warnings on a read-only manager (the
-    evaluation's), the INFO lines of orbax (one per save) and JAX's on each optional backend it cannot
-    load ("Unable to initialize backend 'tpu'") off the console; other warnings and errors show."""
+    evaluation's), the INFO lines of orbax (one per save) and of TFDS (several per dataset read;
+    the procedural builders log their own line when they generate) and JAX's on each optional
+    backend it cannot load ("Unable to initialize backend 'tpu'") off the console; other warnings
+    and errors show."""
     message = str(record.msg)
     if "Using custom data configuration" in message:  # TFDS, for every sized config
         return False
@@ -102,7 +104,9 @@ def _quiet_libraries(record) -> bool:
         return False  # orbax on every read-only manager (--mode=eval), not a problem
     if record.levelno >= 30:  # 30: Python WARNING
         return True
-    return "orbax" not in record.pathname and not message.startswith("Unable to initialize backend")
+    quiet_info = ("orbax" in record.pathname or "tensorflow_datasets" in record.pathname
+                  or message.startswith("Unable to initialize backend"))
+    return not quiet_info
 
 
 def run(main: Callable[[list[str]], None]) -> None:

@@ -46,6 +46,7 @@ def main(argv: list[str]) -> None:
 
     if _is_multiprocess():
         jax.distributed.initialize()
+    from slot_jax.evaluation.final_report import final_report
     from slot_jax.lib.checkpoint import CheckpointSaveError
     from slot_jax.train import ConfigError, evaluate, train
     from slot_jax.train.validate import validate_config, validate_paths
@@ -57,7 +58,10 @@ def main(argv: list[str]) -> None:
         validate_config(config)
         validate_paths(config, workdir)
         if _MODE.value == "train":
-            train(config, workdir)
+            state = train(config, workdir)
+            if jax.process_index() == 0:
+                for line in final_report(config, workdir, int(state.step)):
+                    print(line)
         else:
             print(evaluate(config, workdir, _CHECKPOINT_STEP.value)["line"])
     except (ConfigError, FileNotFoundError, CheckpointSaveError) as err:

@@ -99,7 +99,7 @@ DATASETS: dict[str, DatasetSpec] = {
     for spec in [
         DatasetSpec(
             "procedural_multi_dsprites", _procedural_canonical, procedural=True,
-            max_objects={"": 5, "simple": 3, "clustered": 3},
+            max_objects={"": 5, "simple": 3, "quickstart": 4, "clustered": 3},
         ),
         DatasetSpec(
             "procedural_tetrominoes", _procedural_canonical, procedural=True, max_objects={"": 3}

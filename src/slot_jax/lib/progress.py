@@ -35,7 +35,7 @@ def _number(x: float) -> str:
     return f"{x:.3g}" if x < 1000 else f"{x:.0f}"
 
 
-def _terminal(stream) -> bool:
+def is_terminal(stream) -> bool:
     """A terminal with a width (a pseudo-terminal of size 0, as some CI runners give, is not)."""
     try:
         return bool(stream.isatty()) and os.get_terminal_size(stream.fileno()).columns > 0
@@ -75,7 +75,7 @@ class Progress:
         self.total, self.batch_size, self.desc = total, batch_size, desc
         self.enabled = enabled
         self.stream = sys.stderr if stream is None else stream
-        self.tty = _terminal(self.stream) if tty is None else tty
+        self.tty = is_terminal(self.stream) if tty is None else tty
         self.interval, self.refresh, self.min_redraw, self.clock = interval, refresh, min_redraw, clock
         self._lock = threading.RLock()
         self._step, self._loss = start, None
@@ -186,9 +186,22 @@ class Progress:
         if end:
             fields.append("done" if self._step >= self.total else "stopped")
         else:
-            since = min(now - self._points[-1][0], 1 / rate)  # counts down within a step
-            fields.append(f"ETA {format_eta(max((self.total - self._step) / rate - since, 0.0))}")
+            fields.append(f"ETA {format_eta(self._eta(now))}")
         return fields
+
+    def _eta(self, now: float) -> float | None:
+        if not self._points:
+            return None
+        rate = self._rate(self._points[0], self._points[-1])
+        if math.isnan(rate):
+            return None
+        since = min(now - self._points[-1][0], 1 / rate)  # counts down within a step
+        return max((self.total - self._step) / rate - since, 0.0)
+
+    def eta(self) -> float | None:
+        """Seconds to the last step at the measured rate; None until two steps are timed."""
+        with self._lock:
+            return self._eta(self.clock())
 
     def _postfix(self, now: float, end: bool = False) -> str:
         return ", ".join(self._fields(now, end))

@@ -19,6 +19,7 @@ from slot_jax.lib.progress import Progress
 from slot_jax.lib.state import TrainState
 from slot_jax.train.records import parameter_overview, save_config
 from slot_jax.train.setup import build_setup
+from slot_jax.train.slow_run import TIMED_STEPS, slow_run_warning
 from slot_jax.train.validate import validate_paths
 
 
@@ -121,6 +122,10 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices, on_exi
         if step_callback is not None:
             step_callback(step)
         progress.update(step, history[-2]["loss"] if len(history) > 1 else None)  # ready: no sync
+        if step == start + TIMED_STEPS and lead:
+            warning = slow_run_warning(progress.eta(), jax.default_backend(), total - step)
+            if warning:
+                logging.warning(warning)
         stop = preempt.requested or step == total
         if step % config.log_every == 0 or stop or step == start + 1:  # first: compiled, running
             host = jax.device_get(history)

@@ -19,7 +19,9 @@ Sizes live in the config name, so differently sized datasets never share a TFDS 
 from __future__ import annotations
 
 import abc
+import contextlib
 import dataclasses
+import sys
 from collections.abc import Iterator, Mapping
 from types import ModuleType
 from typing import Any, ClassVar
@@ -27,8 +29,11 @@ from typing import Any, ClassVar
 import numpy as np
 import tensorflow_datasets as tfds
 import tqdm
+from absl import logging
+from tensorflow_datasets.core.utils import tqdm_utils
 
 from slot_jax.data.procedural.scene import SceneOptions, canonical_example, option_values
+from slot_jax.lib.progress import is_terminal
 
 
 def builder_configs(
@@ -77,8 +82,26 @@ class ProceduralBuilder(tfds.core.GeneratorBasedBuilder):
 
     def _generate_examples(self, split: str, num_examples: int) -> Iterator[tuple[int, dict]]:
         desc = f"{self.name}/{self.builder_config.name} {split}"
-        for index in tqdm.tqdm(range(num_examples), desc=desc, unit="img", leave=False):
+        bar = tqdm.tqdm(range(num_examples), desc=desc, unit="img", leave=False,
+                        disable=not is_terminal(sys.stderr))
+        for index in bar:
             yield index, self.make_example(split, index)
+
+    def download_and_prepare(self, *args, **kwargs) -> None:
+        """TFDS's ``download_and_prepare``; without a terminal, without its redrawn progress bars
+        (the log lines of :meth:`_log_download_bytes` and :meth:`_log_download_done` remain)."""
+        with _progress_bars(is_terminal(sys.stderr)):
+            super().download_and_prepare(*args, **kwargs)
+
+    def _log_download_bytes(self) -> None:
+        # TFDS's line here reads "Downloading and preparing dataset Unknown size (download: ...)"
+        cfg = self.builder_config
+        logging.info("Generating %s/%s: %d training and %d held-out images into %s (once; later "
+                     "runs reuse them).", self.name, cfg.name, cfg.num_train, cfg.num_eval,
+                     self.data_dir)
+
+    def _log_download_done(self) -> None:
+        logging.info("Generated %s/%s.", self.name, self.builder_config.name)
 
     def make_example(self, split: str, index: int) -> dict[str, Any]:
         """Example ``index`` of ``split`` as stored (:func:`.scene.canonical_example`)."""
@@ -112,3 +135,14 @@ def sized_config(
         base, name=f"{name}_{num_train}_{num_eval}", num_train=num_train, num_eval=num_eval,
         description=f"{base.description or name} ({num_train} train, {num_eval} test examples)",
     )
+
+
+@contextlib.contextmanager
+def _progress_bars(enabled: bool) -> Iterator[None]:
+    """TFDS's progress bars on or off inside the block, as they were after it."""
+    before = getattr(tqdm_utils, "_active", True)
+    tfds.display_progress_bar(enabled)
+    try:
+        yield
+    finally:
+        tfds.display_progress_bar(before)
