@@ -67,9 +67,13 @@ def run_seeds(
     (``workdir/seed_<S>.log``). Stopped processes get SIGTERM, so each saves the step it reached,
     and a rerun of the same call resumes every seed from its checkpoint.
     """
-    from slot_jax.data.sources import prepare_builder
+    from slot_jax.data.iterators import resolve_source
 
-    prepare_builder(load_config(config_file, overrides).data)  # once, not once per process
+    data = load_config(config_file, overrides).data
+    if resolve_source(data) == "tfds":  # once, not once per process
+        from slot_jax.data.sources import prepare_builder
+
+        prepare_builder(data)
     os.makedirs(workdir, exist_ok=True)
     free = list(cores if cores is not None else sorted(os.sched_getaffinity(0)))
     pending, running, deadline = list(seeds), {}, time.time() + (timeout_s or float("inf"))

@@ -28,6 +28,7 @@ from collections.abc import Iterator
 import jax
 import ml_collections
 import numpy as np
+from absl import logging
 
 from slot_jax.data.batching import Batch, local_batch_size, pad_batch
 from slot_jax.data.procedural import GENERATORS
@@ -115,7 +116,10 @@ def _split_arrays(cfg_json: str, split: str, process: int, processes: int) -> Ba
             "config.data.source='tfds' (TensorFlow) or leave targets unset."
         )
     spec = get_spec(cfg.name)
-    examples = generate_split(split_name(cfg.name)[0], scene_options(cfg), split)
+    options = scene_options(cfg)
+    count = options.num_train if split == "train" else options.num_eval
+    logging.info("Generating %s %s: %d images, in memory.", cfg.name, split, count)
+    examples = generate_split(split_name(cfg.name)[0], options, split)
     if cfg.get("max_objects"):
         examples = [ex for ex in examples if _count(spec, ex) <= int(cfg.max_objects)]
     return preprocess(examples[process::processes], spec, cfg) if examples else {}

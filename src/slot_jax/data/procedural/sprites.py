@@ -203,10 +203,10 @@ PRESETS: dict[str, tuple[str, SpritesOptions]] = {
         ),
     ),
     "quickstart": (
-        "32x32, 3-4 HSV sprites on a gray background, each mostly visible.",
+        "32x32, 3-4 HSV sprites on black, each mostly visible.",
         SpritesOptions(
             num_train=5000, num_eval=256, height=32, width=32, min_objects=3, max_objects=4,
-            scales=(0.7, 0.8, 0.9, 1.0), size_factor=0.35, margin=0.15, min_color_distance=0.35,
+            background="black", scales=(0.7, 0.8, 0.9, 1.0), size_factor=0.35, margin=0.15, min_color_distance=0.35,
             distinct_colors=True, min_visible_pixels=20, min_visible_fraction=0.5,
         ),
     ),
