@@ -3,7 +3,7 @@
 import numpy as np
 from PIL import Image
 
-from slot_jax.visualize import colorize_ids, save_png, segmentation_colors, slot_grid
+from slot_jax.visualize import colorize_ids, png_scale, save_png, segmentation_colors, slot_grid
 
 
 def random_outputs(batch=3, slots=5, height=12, width=20):
@@ -57,3 +57,13 @@ def test_png_round_trip(tmp_path):
     path = tmp_path / "sub" / "grid.png"
     save_png(array, path)
     np.testing.assert_array_equal(np.asarray(Image.open(path)), array)
+
+
+def test_png_scale_enlarges_small_images_by_whole_pixels(tmp_path):
+    assert [png_scale(h) for h in (16, 32, 35, 64, 128, 200)] == [8, 4, 3, 2, 1, 1]
+    array = np.random.default_rng(3).integers(0, 256, (5, 6, 3), dtype=np.uint8)
+    save_png(array, tmp_path / "big.png", scale=3)
+    big = np.asarray(Image.open(tmp_path / "big.png"))
+    assert big.shape == (15, 18, 3)
+    np.testing.assert_array_equal(big[::3, ::3], array)
+    np.testing.assert_array_equal(big[2::3, 2::3], array)

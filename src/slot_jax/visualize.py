@@ -51,15 +51,24 @@ def colorize_ids(ids: np.ndarray, num_colors: int | None = None) -> np.ndarray:
     return segmentation_colors(num_colors)[ids]
 
 
-def save_png(array: np.ndarray, path: str | os.PathLike) -> None:
-    """Writes a uint8 image ``[H, W]`` or ``[H, W, 3|4]`` as PNG, creating parent directories."""
+def save_png(array: np.ndarray, path: str | os.PathLike, scale: int = 1) -> None:
+    """Writes a uint8 image ``[H, W]`` or ``[H, W, 3|4]`` as PNG, each pixel a ``scale`` x
+    ``scale`` block, creating parent directories."""
     array = np.asarray(array)
     if array.dtype != np.uint8:
         raise ValueError(f"expected uint8, got {array.dtype}")
+    if scale > 1:
+        array = np.repeat(np.repeat(array, scale, axis=0), scale, axis=1)
     parent = os.path.dirname(os.fspath(path))
     if parent:
         os.makedirs(parent, exist_ok=True)
     Image.fromarray(array).save(path, format="PNG")
+
+
+def png_scale(image_height: int, target: int = 128) -> int:
+    """The integer ``scale`` for :func:`save_png` that shows images of ``image_height`` pixels at
+    about ``target`` pixels (at least 1): small images are unreadable at their own size."""
+    return max(1, target // max(image_height, 1))
 
 
 def _to_unit(x: np.ndarray) -> np.ndarray:

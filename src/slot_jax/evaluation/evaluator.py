@@ -26,7 +26,7 @@ from slot_jax.evaluation.results import results_path, write_results
 from slot_jax.evaluation.summary import summarize, summary_line
 from slot_jax.lib.logger import Logger
 from slot_jax.lib.parallel import DataParallel
-from slot_jax.visualize import save_png
+from slot_jax.visualize import png_scale, save_png
 
 EVAL_KEY_SALT = 0x5EED
 
@@ -77,7 +77,8 @@ class Evaluator:
             logger = Logger(workdir, "eval")
             if self.config.model.architecture == "autoencoder":
                 grid = log_images(logger, self.model, params, first["image"], key, step)
-                save_png(grid, os.path.join(workdir, "eval", f"slots_{step}.png"))
+                scale = png_scale(self.config.model.image_size[0])
+                save_png(grid, os.path.join(workdir, "eval", f"slots_{step}.png"), scale)
             logger.scalars(step, {k: v["mean"] for k, v in summary.items()})
             logger.close()
         line = summary_line(step, summary)
