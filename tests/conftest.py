@@ -6,6 +6,8 @@ runs of the same tiny config compile once.
 """
 
 import os
+import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -25,6 +27,17 @@ import slot_jax  # noqa: E402
 from slot_jax.config_base import load_config  # noqa: E402
 
 REPO = Path(__file__).parents[1]
+
+
+def start_command(module: str, *args: str, env: dict | None = None, **popen) -> subprocess.Popen:
+    """``python -m <module> <args>`` from the repository (``src`` on the path), text stdout and
+    stderr piped; ``env`` (default: this process's) gets the path added."""
+    env = dict(os.environ if env is None else env)
+    env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
+    return subprocess.Popen(
+        [sys.executable, "-m", module, *args], cwd=REPO, env=env, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen,
+    )
 
 jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="slot_jax_xla_cache_"))
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)

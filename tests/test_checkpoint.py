@@ -1,4 +1,5 @@
-"""Checkpoints: resuming past damaged ones, failed saves, --mode=eval, and the non-finite stop."""
+"""Checkpoints: checksums, resuming past damaged ones, failed saves, --mode=eval, and the non-finite
+stop (the same faults on the command line: tests/test_faults.py)."""
 
 import errno
 import glob
@@ -16,6 +17,8 @@ from orbax.checkpoint._src.path import async_path
 
 from slot_jax.lib import checkpoint
 from slot_jax.lib.checkpoint import CheckpointError, CheckpointSaveError
+from slot_jax.lib.checksum import CHECKSUM_FILE
+from slot_jax.lib.trainer_checkpoints import UNRESTORABLE_FILE
 from slot_jax.train import NonFiniteLossError, evaluate, train
 from slot_jax.train.setup import build_setup
 
@@ -59,43 +62,83 @@ def _files(directory):
     return out
 
 
-def truncate_arrays(step_dir):
-    paths = glob.glob(os.path.join(step_dir, "state", "**", "d", "*"), recursive=True)
+def _arrays(step_dir):
+    paths = sorted(glob.glob(os.path.join(step_dir, "state", "**", "d", "*"), recursive=True))
     assert paths
-    for path in paths:
+    return paths
+
+
+def flip_a_bit(step_dir):
+    """Bit rot: one bit of the largest array file, its size unchanged."""
+    path = max(_arrays(step_dir), key=os.path.getsize)
+    with open(path, "r+b") as f:
+        f.seek(os.path.getsize(path) // 2)
+        byte = f.read(1)[0]
+        f.seek(-1, os.SEEK_CUR)
+        f.write(bytes([byte ^ 1]))
+    return os.path.relpath(path, step_dir)
+
+
+def truncate_arrays(step_dir):
+    for path in _arrays(step_dir):
         os.truncate(path, os.path.getsize(path) // 2)
+    return os.path.relpath(_arrays(step_dir)[0], step_dir)
 
 
 def garble_metadata(step_dir):
     with open(os.path.join(step_dir, "state", "_METADATA"), "w") as f:
         f.write('{"tree_metadata": {"params": ')
+    return "state/_METADATA"
 
 
 def remove_manifest(step_dir):
     os.remove(os.path.join(step_dir, "state", "manifest.ocdbt"))
+    return "state/manifest.ocdbt"
+
+
+def without_checksum(step_dir):
+    """As a checkpoint written before checksums were."""
+    os.remove(os.path.join(step_dir, CHECKSUM_FILE))
 
 
 def _warnings(caplog):
     return "\n".join(r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING)
 
 
-@pytest.mark.parametrize("damage", [truncate_arrays, garble_metadata, remove_manifest])
-def test_damaged_newest_checkpoint_resumes_from_the_previous_one(workdir, run_train, damage, caplog):
-    damage(_step_dir(workdir, 4))
+# Each damage, and how the warning names it: by the checksum (the file), or, in a step saved
+# without one, by the error restoring it.
+DAMAGES = [
+    (flip_a_bit, "{} differs from the checksum written when it was saved"),
+    (truncate_arrays, "{} differs from the checksum written when it was saved"),
+    (remove_manifest, "{} is missing"),
+    (lambda step_dir: (without_checksum(step_dir), garble_metadata(step_dir)),
+     "does not restore (JSONDecodeError"),
+]
+
+
+@pytest.mark.parametrize("damage, reason", DAMAGES,
+                         ids=["bit_flip", "truncated", "missing", "no_checksum"])
+def test_damaged_newest_checkpoint_resumes_from_the_previous_one(
+    workdir, run_train, damage, reason, caplog
+):
+    assert os.path.exists(os.path.join(_step_dir(workdir, 4), CHECKSUM_FILE))
+    named = damage(_step_dir(workdir, 4))
+    without_checksum(_step_dir(workdir, 2))  # a step saved before checksums restores as before
     damaged = _files(_step_dir(workdir, 4))
     with caplog.at_level(logging.INFO):
         state = run_train(workdir, num_train_steps=6, keep_checkpoints=1)
     assert int(state.step) == 6
     warned = _warnings(caplog)
-    assert f"Checkpoint step 4 in {_step_dir(workdir, 4)} does not restore" in warned
+    what = "is damaged (" + reason.format(named) if "{}" in reason else reason
+    assert f"Checkpoint step 4 in {_step_dir(workdir, 4)} {what}" in warned
     assert f"Resumed from {checkpoint.checkpoint_dir(str(workdir))} at step 2." in caplog.text
     # Step 4 is neither overwritten at step 4 nor deleted by rotation (keep 1: step 6, and it).
     assert "Not saving step 4" in warned
     assert _files(_step_dir(workdir, 4)) == damaged
     assert sorted(os.listdir(checkpoint.checkpoint_dir(str(workdir)))) == [
-        "4", "6", checkpoint.UNRESTORABLE_FILE
+        "4", "6", UNRESTORABLE_FILE
     ]
-    with open(os.path.join(checkpoint.checkpoint_dir(str(workdir)), checkpoint.UNRESTORABLE_FILE)) as f:
+    with open(os.path.join(checkpoint.checkpoint_dir(str(workdir)), UNRESTORABLE_FILE)) as f:
         assert list(json.load(f)) == ["4"]
 
 
@@ -112,6 +155,7 @@ def test_rotation_keeps_good_checkpoints_and_later_runs_keep_the_damaged_one(wor
 
 def test_no_checkpoint_restores_is_one_clear_error(workdir, run_train):
     truncate_arrays(_step_dir(workdir, 4))
+    without_checksum(_step_dir(workdir, 2))
     garble_metadata(_step_dir(workdir, 2))
     before = _files(checkpoint.checkpoint_dir(str(workdir)))
     with pytest.raises(CheckpointError) as err:
@@ -119,7 +163,7 @@ def test_no_checkpoint_restores_is_one_clear_error(workdir, run_train):
     assert isinstance(err.value, FileNotFoundError)  # main.py prints it as one error line
     message = str(err.value)
     assert f"No checkpoint in {checkpoint.checkpoint_dir(str(workdir))} restores" in message
-    assert "step 4: ValueError" in message and "step 2: JSONDecodeError" in message
+    assert "step 4: damaged, state/" in message and "step 2: JSONDecodeError" in message
     assert "new --workdir" in message and "\n" not in message
     assert _files(checkpoint.checkpoint_dir(str(workdir))) == before
 
@@ -152,8 +196,7 @@ def test_failed_save_is_a_clear_error_and_deletes_nothing(
     assert "The checkpoint of step 4 is left as it was" in str(err.value)
     monkeypatch.undo()
     assert checkpoint.make_manager(str(workdir), 1, read_only=True).all_steps() == [2, 4]
-    after = {k: v for k, v in _files(directory).items() if ".orbax-checkpoint-tmp" not in k}
-    assert after == before  # orbax's temporary directory of step 6 aside (removed at next start)
+    assert _files(directory) == before  # the partial step 6 removed too
     manager = checkpoint.make_manager(str(workdir), 1, read_only=True)
     abstract = build_setup(tiny_train_config(tfds_dir), jax.devices()[:1]).abstract_state()
     assert int(checkpoint.restore(manager, abstract).step) == 4
@@ -163,13 +206,13 @@ def test_eval_of_a_damaged_checkpoint(workdir, tfds_dir, caplog):
     garble_metadata(_step_dir(workdir, 4))
     config = tiny_train_config(tfds_dir)
     with pytest.raises(CheckpointError, match=re.escape(
-        f"Checkpoint step 4 in {_step_dir(workdir, 4)} does not restore (JSONDecodeError"
+        f"Checkpoint step 4 in {_step_dir(workdir, 4)} is damaged (state/_METADATA differs from"
     )):
         evaluate(config, str(workdir), checkpoint_step=4)
     with caplog.at_level(logging.WARNING):
         result = evaluate(config, str(workdir))
     assert result["step"] == 2
-    assert f"Checkpoint step 4 in {_step_dir(workdir, 4)} does not restore" in _warnings(caplog)
+    assert f"Checkpoint step 4 in {_step_dir(workdir, 4)} is damaged" in _warnings(caplog)
 
 
 def _blow_up_config(**overrides):

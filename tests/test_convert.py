@@ -216,7 +216,7 @@ def test_errors_name_what_differs(tmp_path_factory, tmp_path):
 
 
 def test_command_line_writes_what_eval_and_resume_restore(tfds_dir, tmp_path):
-    from slot_jax.lib.checkpoint import Checkpoints
+    from slot_jax.lib.trainer_checkpoints import Checkpoints
     from slot_jax.train import build_setup, convert_tf_checkpoint, evaluate
 
     overrides = [*SMALL, f"--config.data.data_dir={tfds_dir}"]

@@ -4,11 +4,11 @@ or generated; and the command lines start without TensorFlow's start-up notices.
 import logging
 import os
 import re
-import subprocess
 import sys
 
 import pytest
 from conftest import REPO, tiny_set_prediction_train_config, tiny_train_config
+from conftest import start_command as _start
 
 from slot_jax import cli
 from slot_jax.config_base import ConfigFileError, load_config
@@ -193,6 +193,10 @@ def test_bad_config_file_in_flags(config_files, name, error, match, monkeypatch)
         (["--config.no_such_key=1"], r"unknown key 'no_such_key'"),
         (["--config.num_train_steps=abc"], r"flag --config.num_train_steps=abc: invalid literal"),
         (["--mode=bogus"], r"flag --mode=bogus: value should be one of <train\|eval>"),
+        # A second --config (the one ml_collections loads) naming a missing file, or none.
+        (["--config=configs/no_such.py"], r"--config=configs/no_such.py: config file .* does not"),
+        (["--config", "configs/no_such.py"], r"--config=configs/no_such.py: config file"),
+        (["--config="], r"--config is empty; pass the path of a config file"),
     ],
 )
 def test_bad_flags_are_one_line(args, match, monkeypatch):
@@ -240,7 +244,10 @@ def test_startup_notices_are_held_back_and_the_rest_is_kept(tmp_path, capfd, mon
      "CheckpointManagerOptions.read_only=True, setting save_interval_steps=0.", False),
     ("orbax/checkpoint/checkpoint_manager.py", logging.INFO, "Saving checkpoint at step 2", False),
     ("orbax/checkpoint/checkpoint_manager.py", logging.WARNING, "Could not write step 2", True),
-    ("orbax/checkpoint/checkpoint_manager.py", logging.ERROR, "save failed", True),
+    # A failed save: the trainer reports it in one line; orbax's writer threads log it each.
+    ("orbax/checkpoint/checkpoint_manager.py", logging.ERROR, "save failed", False),
+    ("asyncio/base_events.py", logging.ERROR, "_GatheringFuture exception was never retrieved",
+     False),
     ("tensorflow_datasets/core/dataset_builder.py", logging.WARNING,
      "Using custom data configuration: x", False),
     ("jax/_src/xla_bridge.py", logging.INFO, "Unable to initialize backend 'tpu'", False),
@@ -252,20 +259,12 @@ def test_library_log_filter(path, level, message, shown):
     assert cli._quiet_libraries(record) is shown
 
 
-def _start(module, *args):
-    path = os.pathsep.join([str(REPO / "src"), os.environ.get("PYTHONPATH", "")])
-    env = dict(os.environ, PYTHONPATH=path)
-    return subprocess.Popen(
-        [sys.executable, "-m", module, *args], cwd=REPO, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-    )
-
-
 def test_command_lines_fail_in_one_line_and_start_quietly(tmp_path, a_file):
     """A few end-to-end runs, side by side: each exits non-zero with one ``error:`` line, no
     traceback, and no TensorFlow/oneDNN/absl/JAX start-up notice on stderr (``slot_jax.main``
     failing in flag parsing, at the first check, at a path check and at the restore;
-    ``slot_jax.benchmark`` in flag parsing, ``slot_jax.data.prepare`` on an unknown dataset,
+    ``slot_jax.main`` on a missing flag file, ``slot_jax.benchmark`` in flag parsing,
+    ``slot_jax.data.prepare`` on an unknown dataset,
     ``slot_jax.convert`` without a TF checkpoint)."""
     debug = "--config=configs/debug.py"
     data = f"--config.data.data_dir={tmp_path / 'tfds'}"
@@ -286,6 +285,9 @@ def test_command_lines_fail_in_one_line_and_start_quietly(tmp_path, a_file):
             r"No checkpoint at step 7 in .*saved steps: \[2\]",
         ),
         "benchmark": (_start("slot_jax.benchmark", "--config=configs/no_such.py"), "does not exist"),
+        "flag file": (_start("slot_jax.main", debug, f"--workdir={tmp_path}",
+                             f"--flagfile={tmp_path / 'no_such.flags'}"),
+                      r"Unable to open flagfile: .*no_such.flags"),
         "prepare": (_start("slot_jax.data.prepare", "--dataset=no_such"), "Unknown dataset"),
         "convert": (_start("slot_jax.convert", f"--tf_checkpoint={tmp_path / 'ckpt-500'}",
                            "--config=configs/clevr.py", f"--workdir={tmp_path}"),

@@ -1,5 +1,6 @@
 """The trainer: schedule, determinism, data parallelism, resume, preemption (config errors:
-tests/test_errors.py; the non-finite stop and damaged or failed checkpoints: test_checkpoint.py)."""
+tests/test_errors.py; the non-finite stop and damaged or failed checkpoints: test_checkpoint.py;
+the same on the command line: test_faults.py)."""
 
 import os
 import signal
@@ -19,6 +20,7 @@ from slot_jax.train import (
     train,
     warmup_cosine_schedule,
 )
+from slot_jax.train.stop_signals import TrainingStopped
 from slot_jax.train.validate import ConfigError, validate_config
 
 
@@ -118,15 +120,18 @@ def test_resume_equals_uninterrupted(reference_run, tfds_dir, tmp_path):
     assert _losses(str(tmp_path)) == _losses(workdir)
 
 
-def test_sigterm_saves_the_current_step(tfds_dir, tmp_path):
-    def send_sigterm(step):
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_signal_saves_the_current_step(tfds_dir, tmp_path, signum):
+    def send_signal(step):
         if step == 3:
-            os.kill(os.getpid(), signal.SIGTERM)
+            os.kill(os.getpid(), signum)
 
     config = tiny_train_config(tfds_dir, num_train_steps=50, checkpoint_every=100)
-    state = train(config, str(tmp_path), step_callback=send_sigterm, devices=jax.devices()[:1])
-    assert int(state.step) == 3
+    with pytest.raises(TrainingStopped, match=r"at step 3 of 50; saved step 3 in ") as stopped:
+        train(config, str(tmp_path), step_callback=send_signal, devices=jax.devices()[:1])
+    assert stopped.value.signum == signum
     assert checkpoint.make_manager(str(tmp_path), 3, read_only=True).all_steps() == [3]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # put back
 
 
 def test_nonfinite_update_is_skipped_in_the_step():

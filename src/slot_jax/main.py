@@ -34,7 +34,8 @@ def _is_multiprocess() -> bool:
 
 def main(argv: list[str]) -> None:
     """Runs ``--mode`` for ``--config`` in ``--workdir``; config, path and data errors exit with one
-    line, and every check runs before anything is compiled or generated."""
+    line, and every check runs before anything is compiled or generated. So do a failed save, a
+    non-finite loss, checkpoints that do not restore and a workdir another trainer uses."""
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {' '.join(argv[1:])}; flags look like --name=value.")
     if _CHECKPOINT_STEP.value is not None and _MODE.value != "eval":
@@ -48,7 +49,8 @@ def main(argv: list[str]) -> None:
         jax.distributed.initialize()
     from slot_jax.evaluation.final_report import final_report
     from slot_jax.lib.checkpoint import CheckpointSaveError
-    from slot_jax.train import ConfigError, evaluate, train
+    from slot_jax.lib.workdir_lock import WorkdirInUseError
+    from slot_jax.train import ConfigError, NonFiniteLossError, evaluate, train
     from slot_jax.train.validate import validate_config, validate_paths
 
     logging.info("JAX %s: %d devices (%s), process %d of %d", jax.__version__, jax.device_count(),
@@ -64,7 +66,8 @@ def main(argv: list[str]) -> None:
                     print(line)
         else:
             print(evaluate(config, workdir, _CHECKPOINT_STEP.value)["line"])
-    except (ConfigError, FileNotFoundError, CheckpointSaveError) as err:
+    except (ConfigError, FileNotFoundError, CheckpointSaveError, NonFiniteLossError,
+            WorkdirInUseError) as err:
         cli.fail(err)
 
 

@@ -2,20 +2,22 @@
 
 orbax writes each step into a temporary directory and renames it only once complete, and
 ``cleanup_tmp_directories`` removes leftovers of an interrupted save when a run starts, so a crash
-mid-save leaves the previous checkpoint as the latest one.
+mid-save leaves the previous checkpoint as the latest one. Just before the rename, a manager of
+:func:`make_manager` writes the step's checksum (:mod:`slot_jax.lib.checksum`).
 
-A step directory can still be damaged afterwards (truncated or garbled files, a missing file).
-orbax lists it like any other, so :func:`restore` tries the steps newest first and warns about each
-one that does not restore. The trainer (:class:`Checkpoints`) never deletes or writes into such a
-directory: it is kept out of the ``keep`` newest that rotation counts, a save at its step is
-skipped with a warning, and its step is listed in ``checkpoints/unrestorable_steps.json`` so that
-later runs, which resume from a newer step and do not try it again, keep it too.
+A step directory can still be damaged afterwards (bytes changed, truncated or missing files).
+:func:`restore` checks each step against its checksum and tries the steps newest first, warning
+about each one that is damaged or does not restore. Checkpoints of another model (parameters of
+other shapes) are one error naming the parameters (:mod:`slot_jax.lib.checkpoint_shapes`). The
+trainer's use of all this, which never deletes a damaged step, is
+:class:`slot_jax.lib.trainer_checkpoints.Checkpoints`.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import json
+import functools
+import glob
 import os
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -24,7 +26,10 @@ import jax
 import orbax.checkpoint as ocp
 from absl import logging
 
-UNRESTORABLE_FILE = "unrestorable_steps.json"
+from slot_jax.lib import checksum
+from slot_jax.lib.checkpoint_shapes import param_shapes, shape_differences, stored_param_shapes
+
+TMP_MARK = ".orbax-checkpoint-tmp"  # in the name of a step directory orbax is still writing
 
 
 class CheckpointError(FileNotFoundError):
@@ -36,6 +41,10 @@ class CheckpointError(FileNotFoundError):
 
 class CheckpointSaveError(OSError):
     """A save failed (disk full, permissions); the checkpoints written before it are untouched."""
+
+
+class OtherModelError(CheckpointError):
+    """The checkpoints hold parameters of other shapes: they were written by another model."""
 
 
 def checkpoint_dir(workdir: str) -> str:
@@ -60,10 +69,22 @@ class KeepLatestRestorable:
         return [c.step in kept or c.step in self.unrestorable for c in checkpoints]
 
 
+def write_pending_checksum(directory: str) -> None:
+    """Writes the checksum of the step orbax is saving in ``directory``, whose files are complete
+    in its temporary directory (orbax's post-finalization callback, on process 0 only)."""
+    if jax.process_index() != 0:
+        return
+    pending = glob.glob(os.path.join(glob.escape(directory), f"*{TMP_MARK}*"))
+    if len(pending) != 1:
+        raise RuntimeError(f"expected one step being saved in {directory}, found {pending or 'none'}")
+    checksum.write_checksum(pending[0])
+
+
 def make_manager(
     workdir: str, keep: int, read_only: bool = False, unrestorable: set[int] | None = None
 ) -> ocp.CheckpointManager:
-    """A manager keeping the last ``keep`` checkpoints outside ``unrestorable`` (and those).
+    """A manager keeping the last ``keep`` checkpoints outside ``unrestorable`` (and those), and
+    writing each step's checksum as the save completes.
 
     The rotation policy holds ``unrestorable`` itself, so steps added to it later are kept too. The
     trainer decides when to save.
@@ -79,7 +100,12 @@ def make_manager(
             # A step directory that cannot be created (permissions, disk full) then fails the
             # save at once; created in the background, orbax's writer threads would wait 20
             # minutes for it and hold up the process's exit.
-            async_options=ocp.AsyncOptions(create_directories_asynchronously=False),
+            async_options=ocp.AsyncOptions(
+                create_directories_asynchronously=False,
+                post_finalization_callback=functools.partial(
+                    write_pending_checksum, checkpoint_dir(workdir)
+                ),
+            ),
         )
     return ocp.CheckpointManager(checkpoint_dir(workdir), options=options)
 
@@ -91,7 +117,7 @@ def save(manager: ocp.CheckpointManager, step: int, state: Any) -> None:
     manager.save(step, args=ocp.args.Composite(state=ocp.args.StandardSave(state)), force=True)
 
 
-def _reason(err: BaseException) -> str:
+def describe_error(err: BaseException) -> str:
     """``err`` on one line, without TensorStore's spec dump, at most about 300 characters."""
     text = " ".join(str(err).split())
     for cut in (" [tensorstore_spec=", " See full TensorStore details"):
@@ -100,9 +126,42 @@ def _reason(err: BaseException) -> str:
     return f"{type(err).__name__}: {text}"
 
 
+class _Damaged(Exception):
+    """A step whose files differ from its checksum."""
+
+
+def _failure(err: BaseException) -> str:
+    """Why a step was not restored, as one phrase after "Checkpoint step N in DIR"."""
+    if isinstance(err, _Damaged):
+        return f"is damaged ({err})"
+    return f"does not restore ({describe_error(err)})"
+
+
 def _restore_step(manager: ocp.CheckpointManager, target: Any, step: int) -> Any:
+    damage = checksum.damage(str(manager.directory / str(step)))
+    if damage is not None:
+        raise _Damaged(damage)
     restored = manager.restore(step, args=ocp.args.Composite(state=ocp.args.StandardRestore(target)))
     return restored["state"]
+
+
+def check_same_model(manager: ocp.CheckpointManager, abstract_state: Any, steps: list[int]) -> None:
+    """Raises :class:`OtherModelError` when the newest of ``steps`` whose metadata reads holds
+    parameters of other shapes than ``abstract_state``'s (a :class:`TrainState`)."""
+    if not hasattr(abstract_state, "params"):
+        return
+    for step in reversed(steps):
+        stored = stored_param_shapes(manager.directory / str(step))
+        if stored is None:
+            continue
+        differences = shape_differences(stored, param_shapes(abstract_state.params))
+        if differences is None:
+            return
+        raise OtherModelError(
+            f"The checkpoints in {manager.directory} were written by another model: "
+            f"{differences}. Train this config in a fresh --workdir, or use the config they were "
+            f"trained with ({manager.directory.parent / 'config.json'}). Nothing was changed."
+        )
 
 
 def restore(
@@ -113,11 +172,13 @@ def restore(
 ) -> Any:
     """Restores ``step`` into the structure and shardings of ``abstract_state``.
 
-    With ``step=None``: the newest step that restores; each newer one that does not gets a warning
-    naming it, and ``on_unrestorable({step: reason})`` is called with them once an older one has
-    restored. Raises FileNotFoundError naming the directory and the saved steps when there is no
-    checkpoint (or none at ``step``), and :class:`CheckpointError` when ``step`` or every step
-    fails to restore. Files are never changed.
+    With ``step=None``: the newest step that is intact (its checksum, where it has one) and
+    restores; each newer one gets a warning naming it, and ``on_unrestorable({step: reason})`` is
+    called with them once an older one has restored. Raises FileNotFoundError naming the directory
+    and the saved steps when there is no checkpoint (or none at ``step``),
+    :class:`OtherModelError` when the checkpoints hold parameters of other shapes, and
+    :class:`CheckpointError` when ``step`` or every step is damaged or fails to restore. Files are
+    never changed.
     """
     steps = sorted(manager.all_steps())
     directory = manager.directory
@@ -127,25 +188,27 @@ def restore(
             f"{directory}; saved steps: {steps or 'none'}. Train first with "
             "--mode=train and the same --workdir."
         )
+    check_same_model(manager, abstract_state, steps if step is None else [step])
     target = jax.tree.map(ocp.utils.to_shape_dtype_struct, abstract_state)
     if step is not None:
         try:
             return _restore_step(manager, target, step)
         except Exception as err:
             raise CheckpointError(
-                f"Checkpoint step {step} in {directory / str(step)} does not restore ({_reason(err)}). "
-                f"Saved steps: {steps}; choose another with --checkpoint_step, or leave it out to "
-                "use the newest step that restores."
+                f"Checkpoint step {step} in {directory / str(step)} {_failure(err)}. Saved steps: "
+                f"{steps}; choose another with --checkpoint_step, or leave it out to use the "
+                "newest intact step."
             ) from err
     failed: dict[int, str] = {}
     for candidate in reversed(steps):
         try:
             state = _restore_step(manager, target, candidate)
         except Exception as err:
-            failed[candidate] = _reason(err)
+            failed[candidate] = (f"damaged, {err}" if isinstance(err, _Damaged)
+                                 else describe_error(err))
             logging.warning(
-                "Checkpoint step %d in %s does not restore (%s); its files are left as they are. %s",
-                candidate, directory / str(candidate), failed[candidate],
+                "Checkpoint step %d in %s %s; its files are left as they are. %s",
+                candidate, directory / str(candidate), _failure(err),
                 "Trying the step before it." if candidate != steps[0] else "",
             )
             continue
@@ -162,136 +225,3 @@ def restore(
         "step directory back from a backup; to start from scratch, use a new --workdir or move "
         f"{directory} away."
     )
-
-
-class Checkpoints:
-    """The trainer's checkpoints of ``workdir``: resume, save, and keep the last ``keep``.
-
-    Resumes from the newest step that restores (:func:`restore`). Never deletes or writes into a
-    step directory that did not restore, here or in an earlier run (``unrestorable_steps.json``):
-    rotation keeps it on top of the ``keep`` newest others, and a save at its step is skipped with
-    a warning. A failed save raises :class:`CheckpointSaveError`, before rotation deletes anything.
-    """
-
-    def __init__(self, workdir: str, keep: int):
-        self.directory = checkpoint_dir(workdir)
-        self._record = os.path.join(self.directory, UNRESTORABLE_FILE)
-        self.unrestorable = self._read_record()
-        self._policy_steps = set(self.unrestorable)  # the rotation policy's set: kept up to date
-        self.manager = make_manager(workdir, keep, unrestorable=self._policy_steps)
-        self.last_saved: int | None = None  # restored or saved (possibly still being written)
-        self._written: int | None = None  # known to be complete on disk
-        self._in_flight: int | None = None
-        self._closed = False
-
-    def _read_record(self) -> dict[int, str]:
-        try:
-            with open(self._record) as f:
-                return {int(step): str(reason) for step, reason in json.load(f).items()}
-        except FileNotFoundError:
-            return {}
-        except (OSError, ValueError, AttributeError) as err:
-            logging.warning("Ignoring %s (%s).", self._record, _reason(err))
-            return {}
-
-    def _write_record(self) -> None:
-        if jax.process_index() != 0:
-            return
-        tmp = self._record + ".tmp"
-        try:
-            with open(tmp, "w") as f:
-                json.dump({str(s): r for s, r in sorted(self.unrestorable.items())}, f, indent=1)
-            os.replace(tmp, self._record)
-        except OSError as err:
-            logging.warning("Could not write %s (%s).", self._record, _reason(err))
-
-    def _add_unrestorable(self, failed: dict[int, str]) -> None:
-        self.unrestorable.update(failed)
-        self._policy_steps.update(failed)
-        self._write_record()
-
-    def _forget(self, step: int) -> None:
-        del self.unrestorable[step]
-        self._policy_steps.discard(step)
-        self._write_record()
-
-    def resume(self, state: Any) -> Any:
-        """``state`` restored from the newest step that restores; ``state`` itself if none saved."""
-        if not self.manager.all_steps():
-            return state
-        state = restore(self.manager, state, on_unrestorable=self._add_unrestorable)
-        self.last_saved = self._written = int(state.step)
-        if self.last_saved in self.unrestorable:  # restores again (repaired): rotation may take it
-            self._forget(self.last_saved)
-        logging.info("Resumed from %s at step %d.", self.directory, self.last_saved)
-        return state
-
-    def save(self, step: int, state: Any) -> None:
-        """Starts saving ``state`` at ``step``; raises :class:`CheckpointSaveError` if the previous
-        save failed or this one cannot start."""
-        if step == self.last_saved:  # already saved (SIGTERM right after a periodic save)
-            return
-        if step in self.manager.all_steps():
-            why = (f"a checkpoint that did not restore ({self.unrestorable[step]})"
-                   if step in self.unrestorable else "a checkpoint this run did not write")
-            logging.warning(
-                "Not saving step %d: %s already holds %s. It is left as it is; move it away to let "
-                "the run save this step.", step, os.path.join(self.directory, str(step)), why,
-            )
-            return
-        self.wait()
-        try:
-            save(self.manager, step, state)
-        except Exception as err:
-            raise self._save_error(step, err) from err
-        self._in_flight = self.last_saved = step
-        if step in self.unrestorable:  # its directory was moved away: a new checkpoint
-            self._forget(step)
-
-    def wait(self) -> None:
-        """Blocks until the save in flight is on disk; raises :class:`CheckpointSaveError` if it
-        failed."""
-        try:
-            self.manager.wait_until_finished()
-        except Exception as err:
-            raise self._save_error(self._in_flight, err) from err
-        if self._in_flight is not None:
-            self._written, self._in_flight = self._in_flight, None
-
-    def close(self) -> None:
-        """:meth:`wait`, then closes the manager."""
-        if self._closed:
-            return
-        self._closed = True
-        try:
-            self.wait()
-        finally:
-            try:
-                self.manager.close()
-            except Exception as err:  # a failed save again, which wait() has raised
-                logging.warning("Closing the checkpoint manager: %s", _reason(err))
-
-    def __enter__(self) -> Checkpoints:
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        """On an error (a non-finite loss, an interrupt): finishes the save in flight first, so
-        the step the error message calls the last good checkpoint is complete on disk."""
-        if exc_type is None:
-            self.close()
-            return
-        try:
-            self.close()
-        except Exception as err:  # already failing: report, do not mask the first error
-            logging.error("%s", err)
-
-    def _save_error(self, step: int | None, err: Exception) -> CheckpointSaveError:
-        if self._written is None:
-            kept = "No earlier checkpoint exists"
-        else:
-            kept = f"The checkpoint of step {self._written} is left as it was"
-        return CheckpointSaveError(
-            f"Could not save the checkpoint of step {step} in {self.directory} ({_reason(err)}). "
-            f"{kept}; free disk space or fix the directory's permissions, then rerun with the "
-            "same --workdir to resume."
-        )

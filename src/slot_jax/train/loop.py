@@ -1,10 +1,9 @@
-"""The training loop: build, resume, step, log, checkpoint, stop cleanly on SIGTERM."""
+"""The training loop: build, resume, step, log, checkpoint, stop cleanly on SIGTERM or Ctrl-C."""
 
 from __future__ import annotations
 
 import contextlib
 import os
-import signal
 from collections.abc import Callable
 
 import jax
@@ -13,41 +12,20 @@ import numpy as np
 from absl import logging
 
 from slot_jax.evaluation.images import log_images
-from slot_jax.lib import checkpoint
 from slot_jax.lib.logger import Logger
 from slot_jax.lib.progress import Progress
 from slot_jax.lib.state import TrainState
+from slot_jax.lib.trainer_checkpoints import Checkpoints
+from slot_jax.lib.workdir_lock import workdir_lock
 from slot_jax.train.records import parameter_overview, save_config
 from slot_jax.train.setup import build_setup
 from slot_jax.train.slow_run import TIMED_STEPS, slow_run_warning
+from slot_jax.train.stop_signals import NAMES, StopSignals, TrainingStopped
 from slot_jax.train.validate import validate_paths
 
 
 class NonFiniteLossError(RuntimeError):
     """Raised when the loss is not finite and ``config.on_nonfinite == "stop"``."""
-
-
-class _Preemption:
-    """Sets a flag on SIGTERM so the loop can save at the current step and exit."""
-
-    def __init__(self):
-        self.requested = False
-        self._previous = None
-
-    def __enter__(self):
-        try:
-            self._previous = signal.signal(signal.SIGTERM, self._handle)
-        except ValueError:  # not in the main thread: no handler
-            self._previous = None
-        return self
-
-    def _handle(self, signum, frame):
-        logging.warning("SIGTERM received: stopping after the current step and saving it.")
-        self.requested = True
-
-    def __exit__(self, *exc):
-        if self._previous is not None:
-            signal.signal(signal.SIGTERM, self._previous)
 
 
 def _check_finite(history: list[dict], config, last_saved: int | None, step: int) -> None:
@@ -74,33 +52,38 @@ def train(
     """Trains ``config`` in ``workdir``, resuming from its latest checkpoint; returns the state.
 
     ``step_callback(step)`` runs after each step on the host (tests use it to send signals).
-    ``devices`` restricts data parallelism to a subset (default: all devices). SIGTERM at any time
-    (set-up included) ends the run cleanly, saving the step reached if it has not been saved.
+    ``devices`` restricts data parallelism to a subset (default: all devices).
+
+    SIGTERM at any time (set-up included), or Ctrl-C (SIGINT) once training runs, ends the run
+    after the current step: the step reached is saved, then :class:`TrainingStopped` (a
+    KeyboardInterrupt) is raised naming it (:mod:`slot_jax.train.stop_signals`). Raises
+    :class:`slot_jax.lib.workdir_lock.WorkdirInUseError` when another trainer uses ``workdir``.
     """
-    with _Preemption() as preempt, contextlib.ExitStack() as on_exit:
-        return _train(config, workdir, preempt, step_callback, devices, on_exit)
+    with StopSignals() as stop, contextlib.ExitStack() as on_exit:
+        return _train(config, workdir, stop, step_callback, devices, on_exit)
 
 
-def _train(config, workdir, preempt: _Preemption, step_callback, devices, on_exit) -> TrainState:
+def _train(config, workdir, stop: StopSignals, step_callback, devices, on_exit) -> TrainState:
     run = build_setup(config, devices)  # validates the config
     validate_paths(config, workdir)
     os.makedirs(workdir, exist_ok=True)
     lead = jax.process_index() == 0
     if lead:
-        save_config(config, workdir)
+        on_exit.enter_context(workdir_lock(workdir))  # held until the run ends
     par, model = run.par, run.model
     state = run.init_state()
     # on an error, still waits for the save in flight
-    checkpoints = on_exit.enter_context(checkpoint.Checkpoints(workdir, config.keep_checkpoints))
+    checkpoints = on_exit.enter_context(Checkpoints(workdir, config.keep_checkpoints))
     state = checkpoints.resume(state)
     start = int(state.step)
-    if lead:
+    if lead:  # after the resume: a workdir of another model keeps its config.json
+        save_config(config, workdir)
         logging.info("Parameters:\n%s", parameter_overview(state.params))
     base_key = jax.random.wrap_key_data(np.asarray(jax.device_get(state.rng)))  # not donated
     state = par.replicate(state)
     step_fn = run.train_step
     batches = run.train_batches(start)
-    logger = Logger(workdir, "train", enabled=lead)
+    logger = on_exit.enter_context(contextlib.closing(Logger(workdir, "train", enabled=lead)))
     history: list[dict] = []
     total = config.num_train_steps
     hooks = config.get("image_log_every", 0) if config.model.architecture == "autoencoder" else 0
@@ -108,7 +91,8 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices, on_exi
     progress = on_exit.enter_context(
         Progress(total, start, config.batch_size, enabled=lead)  # stops its thread on exceptions too
     )
-    while step < total and not preempt.requested:
+    stop.training = True  # Ctrl-C from now on saves the step reached
+    while step < total and not stop.requested:
         host_batch = next(batches)
         state, metrics = step_fn(
             state, par.shard_batch(host_batch), jax.random.fold_in(base_key, step)
@@ -126,8 +110,8 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices, on_exi
             warning = slow_run_warning(progress.eta(), jax.default_backend(), total - step)
             if warning:
                 logging.warning(warning)
-        stop = preempt.requested or step == total
-        if step % config.log_every == 0 or stop or step == start + 1:  # first: compiled, running
+        last = stop.requested or step == total
+        if step % config.log_every == 0 or last or step == start + 1:  # first: compiled, running
             host = jax.device_get(history)
             _check_finite(host, config, checkpoints.last_saved, step)
             means = {k: float(np.mean([m[k] for m in host])) for k in host[0]
@@ -136,17 +120,20 @@ def _train(config, workdir, preempt: _Preemption, step_callback, devices, on_exi
             means.update(progress.scalars())
             logger.scalars(step, means)
             history = []
-        if hooks and (step % hooks == 0 or step == total) and lead:  # not on SIGTERM: be quick
+        due = not stop.requested  # stopping: save at once, no images or evaluation
+        if due and hooks and (step % hooks == 0 or step == total) and lead:
             params = par.unreplicate(state).params
             log_images(logger, model, params, host_batch["image"], base_key, step)
-        if config.get("eval_every", 0) and (step % config.eval_every == 0 or step == total):
+        if due and config.get("eval_every", 0) and (step % config.eval_every == 0 or step == total):
             run.evaluator.report(par.unreplicate(state).params, base_key, step, workdir)
-        if step % config.checkpoint_every == 0 or stop:
+        # stop.requested read again: a signal may have come during the evaluation
+        if step % config.checkpoint_every == 0 or stop.requested or step == total:
             _check_finite(jax.device_get(history), config, checkpoints.last_saved, step)
             checkpoints.save(step, par.unreplicate(state))
-        if preempt.requested:
-            logging.warning("Saved step %d after SIGTERM; exiting.", step)
-            break
     checkpoints.close()
-    logger.close()
+    if stop.requested and step < total:
+        saved = (f"saved step {step} in {checkpoints.directory}" if checkpoints.last_saved == step
+                 else "nothing trained yet, nothing to save")
+        raise TrainingStopped(f"Stopped by {NAMES[stop.signum]} at step {step} of {total}; {saved}. "
+                              "Rerun the same command to resume.", stop.signum)
     return par.unreplicate(state)
