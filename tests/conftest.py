@@ -31,13 +31,13 @@ REPO = Path(__file__).parents[1]
 
 def start_command(module: str, *args: str, env: dict | None = None, **popen) -> subprocess.Popen:
     """``python -m <module> <args>`` from the repository (``src`` on the path), text stdout and
-    stderr piped; ``env`` (default: this process's) gets the path added."""
+    stderr piped unless ``popen`` says otherwise; ``env`` (default: this process's) gets the path
+    added."""
     env = dict(os.environ if env is None else env)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO / "src"), env.get("PYTHONPATH", "")])
-    return subprocess.Popen(
-        [sys.executable, "-m", module, *args], cwd=REPO, env=env, text=True,
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, **popen,
-    )
+    popen = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **popen}
+    return subprocess.Popen([sys.executable, "-m", module, *args], cwd=REPO, env=env, text=True,
+                            **popen)
 
 jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="slot_jax_xla_cache_"))
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
@@ -133,6 +133,26 @@ def tiny_train_config(data_dir: str, **overrides):
     config.eval_every = 0
     config.update(overrides)
     return config
+
+
+def _leaves(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        if isinstance(value, dict):
+            out.update(_leaves(value, f"{prefix}{key}."))
+        else:
+            out[prefix + key] = value
+    return out
+
+
+def tiny_train_flags(data_dir: str, **overrides) -> list[str]:
+    """:func:`tiny_train_config` as ``slot_jax.main`` flags: ``--config=configs/debug.py`` and a
+    ``--config.<key>=<value>`` for each entry it changes."""
+    base = _leaves(load_repo_config("debug", data_dir).to_dict())
+    tiny = _leaves(tiny_train_config(data_dir, **overrides).to_dict())
+    return ["--config=configs/debug.py", f"--config.data.data_dir={data_dir}"] + [
+        f"--config.{key}={value}" for key, value in tiny.items() if base.get(key) != value
+    ]
 
 
 def tiny_set_prediction_train_config(data_dir: str, **overrides):

@@ -52,7 +52,7 @@ def _step_dir(workdir, step):
     return os.path.join(checkpoint.checkpoint_dir(str(workdir)), str(step))
 
 
-def _files(directory):
+def file_hashes(directory):
     """Every file below ``directory`` and a hash of its bytes."""
     out = {}
     for path in sorted(glob.glob(os.path.join(directory, "**"), recursive=True)):
@@ -124,7 +124,7 @@ def test_damaged_newest_checkpoint_resumes_from_the_previous_one(
     assert os.path.exists(os.path.join(_step_dir(workdir, 4), CHECKSUM_FILE))
     named = damage(_step_dir(workdir, 4))
     without_checksum(_step_dir(workdir, 2))  # a step saved before checksums restores as before
-    damaged = _files(_step_dir(workdir, 4))
+    damaged = file_hashes(_step_dir(workdir, 4))
     with caplog.at_level(logging.INFO):
         state = run_train(workdir, num_train_steps=6, keep_checkpoints=1)
     assert int(state.step) == 6
@@ -134,7 +134,7 @@ def test_damaged_newest_checkpoint_resumes_from_the_previous_one(
     assert f"Resumed from {checkpoint.checkpoint_dir(str(workdir))} at step 2." in caplog.text
     # Step 4 is neither overwritten at step 4 nor deleted by rotation (keep 1: step 6, and it).
     assert "Not saving step 4" in warned
-    assert _files(_step_dir(workdir, 4)) == damaged
+    assert file_hashes(_step_dir(workdir, 4)) == damaged
     assert sorted(os.listdir(checkpoint.checkpoint_dir(str(workdir)))) == [
         "4", "6", UNRESTORABLE_FILE
     ]
@@ -144,20 +144,20 @@ def test_damaged_newest_checkpoint_resumes_from_the_previous_one(
 
 def test_rotation_keeps_good_checkpoints_and_later_runs_keep_the_damaged_one(workdir, run_train):
     garble_metadata(_step_dir(workdir, 4))
-    damaged = _files(_step_dir(workdir, 4))
+    damaged = file_hashes(_step_dir(workdir, 4))
     run_train(workdir, num_train_steps=5, checkpoint_every=1, keep_checkpoints=2)
     # Resumed at 2; step 4 was not saved again. orbax's max_to_keep=2 would keep only [4, 5].
     assert checkpoint.make_manager(str(workdir), 2, read_only=True).all_steps() == [3, 4, 5]
     run_train(workdir, num_train_steps=8, checkpoint_every=1, keep_checkpoints=2)  # resumes at 5
     assert checkpoint.make_manager(str(workdir), 2, read_only=True).all_steps() == [4, 7, 8]
-    assert _files(_step_dir(workdir, 4)) == damaged
+    assert file_hashes(_step_dir(workdir, 4)) == damaged
 
 
 def test_no_checkpoint_restores_is_one_clear_error(workdir, run_train):
     truncate_arrays(_step_dir(workdir, 4))
     without_checksum(_step_dir(workdir, 2))
     garble_metadata(_step_dir(workdir, 2))
-    before = _files(checkpoint.checkpoint_dir(str(workdir)))
+    before = file_hashes(checkpoint.checkpoint_dir(str(workdir)))
     with pytest.raises(CheckpointError) as err:
         run_train(workdir, num_train_steps=6)
     assert isinstance(err.value, FileNotFoundError)  # main.py prints it as one error line
@@ -165,7 +165,7 @@ def test_no_checkpoint_restores_is_one_clear_error(workdir, run_train):
     assert f"No checkpoint in {checkpoint.checkpoint_dir(str(workdir))} restores" in message
     assert "step 4: damaged, state/" in message and "step 2: JSONDecodeError" in message
     assert "new --workdir" in message and "\n" not in message
-    assert _files(checkpoint.checkpoint_dir(str(workdir))) == before
+    assert file_hashes(checkpoint.checkpoint_dir(str(workdir))) == before
 
 
 @pytest.mark.parametrize("failure", ["directory", "commit"])
@@ -173,7 +173,7 @@ def test_failed_save_is_a_clear_error_and_deletes_nothing(
     workdir, run_train, tfds_dir, monkeypatch, failure
 ):
     directory = checkpoint.checkpoint_dir(str(workdir))
-    before = _files(directory)
+    before = file_hashes(directory)
 
     async def no_space(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -196,7 +196,7 @@ def test_failed_save_is_a_clear_error_and_deletes_nothing(
     assert "The checkpoint of step 4 is left as it was" in str(err.value)
     monkeypatch.undo()
     assert checkpoint.make_manager(str(workdir), 1, read_only=True).all_steps() == [2, 4]
-    assert _files(directory) == before  # the partial step 6 removed too
+    assert file_hashes(directory) == before  # the partial step 6 removed too
     manager = checkpoint.make_manager(str(workdir), 1, read_only=True)
     abstract = build_setup(tiny_train_config(tfds_dir), jax.devices()[:1]).abstract_state()
     assert int(checkpoint.restore(manager, abstract).step) == 4
