@@ -39,6 +39,7 @@ def start_command(module: str, *args: str, env: dict | None = None, **popen) -> 
     return subprocess.Popen([sys.executable, "-m", module, *args], cwd=REPO, env=env, text=True,
                             **popen)
 
+
 jax.config.update("jax_compilation_cache_dir", tempfile.mkdtemp(prefix="slot_jax_xla_cache_"))
 jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.0)
 jax.config.update("jax_persistent_cache_min_entry_size_bytes", 0)
