@@ -3,7 +3,7 @@
 Generators (no TensorFlow; :mod:`.scene` says what each module defines):
 
 * ``procedural_multi_dsprites`` (:mod:`.sprites`): presets ``colored_on_grayscale`` (default),
-  ``colored_on_colored``, ``binarized``, ``simple``, ``clustered``.
+  ``colored_on_colored``, ``binarized``, ``simple``, ``quickstart``, ``clustered``.
 * ``procedural_tetrominoes`` (:mod:`.tetrominoes`).
 * ``procedural_clevr`` (:mod:`.clevr_like`).
 

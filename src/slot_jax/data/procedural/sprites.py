@@ -14,6 +14,8 @@ Configs (the object counts and colour models of the DeepMind variants):
 * ``binarized``: 64x64, 2-3 white sprites on black, stored as RGB ``[H, W, 3]`` like the others.
 * ``simple``: 32x32, 2-3 large HSV sprites on black, each keeping >= 24 visible pixels and half
   its area, with well separated colours; meant for fast learning tests.
+* ``quickstart``: 32x32, 3-4 HSV sprites on black (scales 0.7-1, size factor 0.35), each keeping
+  >= 20 visible pixels and half its area, with well separated colours; the README's first run.
 * ``clustered``: 16x16, rendered at that size (every pixel one sprite's exact colour), 2-3 small
   HSV sprites on black, placed as a tight cluster at a random spot (``cluster_spread``), each
   keeping >= 12 visible pixels and 80% of its area. A fixed partition of the image separates such
@@ -206,8 +208,9 @@ PRESETS: dict[str, tuple[str, SpritesOptions]] = {
         "32x32, 3-4 HSV sprites on black, each mostly visible.",
         SpritesOptions(
             num_train=5000, num_eval=256, height=32, width=32, min_objects=3, max_objects=4,
-            background="black", scales=(0.7, 0.8, 0.9, 1.0), size_factor=0.35, margin=0.15, min_color_distance=0.35,
-            distinct_colors=True, min_visible_pixels=20, min_visible_fraction=0.5,
+            background="black", scales=(0.7, 0.8, 0.9, 1.0), size_factor=0.35, margin=0.15,
+            min_color_distance=0.35, distinct_colors=True, min_visible_pixels=20,
+            min_visible_fraction=0.5,
         ),
     ),
     "clustered": (
