@@ -25,33 +25,42 @@ def grid_ids(height: int, width: int, num_blocks: int) -> np.ndarray:
     return (y * cols + x).astype(np.int32)
 
 
-def held_out_ids(config: ml_collections.ConfigDict) -> np.ndarray:
-    """True ids ``[N, H, W]`` of every held-out image, exactly as the evaluator reads them."""
-    batches = eval_iterator(
-        config.data, global_batch_size=config.eval_batch_size,
-        num_examples=config.data.get("eval_examples"),
-    )
-    return np.concatenate([b["ids"][b["padding_mask"]] for b in batches])
+def _batch_scores(ids: np.ndarray, num_slots: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Per-image ``(fg_ari, mbo)`` of each baseline on true ids ``[b, H, W]``."""
+    height, width = ids.shape[1:]
+    predictions = {
+        "one_segment": np.zeros_like(ids),
+        "grid": np.broadcast_to(grid_ids(height, width, num_slots), ids.shape),
+    }
+    return {
+        name: (np.asarray(adjusted_rand_index(ids, pred, ignore_background=True)),
+               np.asarray(mean_best_overlap(ids, pred)))
+        for name, pred in predictions.items()
+    }
 
 
 def baseline_scores(config: ml_collections.ConfigDict) -> dict[str, dict[str, float]]:
     """Held-out ``{"fg_ari", "mbo"}`` means of ``one_segment`` (every pixel alike) and ``grid`` (K
-    fixed blocks), each averaged over the images the evaluator averages it over (mBO: images
-    holding an object)."""
-    ids = held_out_ids(config)
-    height, width = ids.shape[1:]
-    has_objects = (ids > 0).reshape(len(ids), -1).any(axis=1)
-    predictions = {
-        "one_segment": np.zeros_like(ids),
-        "grid": np.broadcast_to(grid_ids(height, width, config.model.num_slots), ids.shape),
-    }
-    return {
-        name: {
-            "fg_ari": float(np.mean(adjusted_rand_index(ids, pred, ignore_background=True))),
-            "mbo": float(np.mean(np.asarray(mean_best_overlap(ids, pred))[has_objects])),
-        }
-        for name, pred in predictions.items()
-    }
+    fixed blocks) over every held-out image, read exactly as the evaluator reads them, batch by
+    batch; each is averaged over the images the evaluator averages it over (mBO: images holding an
+    object)."""
+    batches = eval_iterator(
+        config.data, global_batch_size=config.eval_batch_size,
+        num_examples=config.data.get("eval_examples"),
+    )
+    per_image: dict[str, list] = {}
+    has_objects = []
+    for batch in batches:
+        ids = batch["ids"][batch["padding_mask"]]
+        has_objects.append((ids > 0).reshape(len(ids), -1).any(axis=1))
+        for name, scores in _batch_scores(ids, config.model.num_slots).items():
+            per_image.setdefault(name, []).append(scores)
+    objects = np.concatenate(has_objects)
+    out = {}
+    for name, parts in per_image.items():
+        fg_ari, mbo = (np.concatenate(x) for x in zip(*parts, strict=True))
+        out[name] = {"fg_ari": float(np.mean(fg_ari)), "mbo": float(np.mean(mbo[objects]))}
+    return out
 
 
 def baseline_fg_aris(config: ml_collections.ConfigDict) -> dict[str, float]:
