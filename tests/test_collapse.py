@@ -33,6 +33,22 @@ def test_two_slots_sharing_one_region_are_duplicates():
     assert float(usage["duplicate_slots"][0]) == 2
 
 
+def test_spare_slots_sharing_the_background_are_not_duplicates_on_the_foreground():
+    soft = np.zeros((1, 4, 4, 4, 1), np.float32)
+    soft[0, 2:, :2] = 0.5  # slots 2 and 3 split the background (top half) evenly
+    soft[0, 0, 2:, :2], soft[0, 1, 2:, 2:] = 1.0, 1.0  # one object each
+    foreground = np.zeros((1, 4, 4), bool)
+    foreground[0, 2:] = True
+    masks = jnp.asarray(soft)
+    ids = ids_from_masks(masks)
+    assert float(mask_usage(masks, ids)["duplicate_slots"][0]) == 2
+    assert float(mask_usage(masks, ids, jnp.asarray(foreground))["duplicate_slots"][0]) == 0
+    soft[0, :2, 2:] = 0.5  # slots 0 and 1 now smear over both objects
+    masks = jnp.asarray(soft)
+    usage = mask_usage(masks, ids_from_masks(masks), jnp.asarray(foreground))
+    assert float(usage["duplicate_slots"][0]) == 2
+
+
 def test_foreground_shares_of_a_merged_and_a_separated_segmentation():
     true = np.zeros((1, 4, 4), int)
     true[0, 0, :3], true[0, 3, :1] = 1, 2  # objects of 3 and 1 pixels: largest object 3/4

@@ -10,7 +10,9 @@ measured in ``experiments/learning_test/README.md``):
 * ``duplicate_slots``: slots whose soft mask nearly repeats another's (Tanimoto similarity
   ``<a, b> / (|a|^2 + |b|^2 - <a, b>) >= DUPLICATE_SIMILARITY``), among slots whose mean mask is
   at least :data:`USED_SHARE` (an exact copy loses every argmax pixel to its twin, so argmax
-  ownership cannot be asked of it). No ground truth needed.
+  ownership cannot be asked of it). Where the dataset has ids, masks are compared on the
+  foreground only: with more slots than objects, the spare slots share the background, as in the
+  paper, and only slots smeared over the same objects count. Without ids, over the whole image.
 * ``fg_largest_slot``: the largest slot's share of the foreground (true id > 0) in the argmax
   segmentation; ``fg_largest_object`` is the largest true object's share, the value a perfect
   segmentation gives. Both are averaged over images with two or more objects only (one object
@@ -35,17 +37,24 @@ DUPLICATE_FRACTION = 0.5
 MULTI_OBJECT_KEYS = ("fg_largest_slot", "fg_largest_object")
 
 
-def mask_usage(masks: jax.Array, pred_ids: jax.Array) -> dict[str, jax.Array]:
+def mask_usage(
+    masks: jax.Array, pred_ids: jax.Array, foreground: jax.Array | None = None
+) -> dict[str, jax.Array]:
     """``slots_used`` and ``duplicate_slots`` ``[B]`` of soft masks ``[B, K, ...]`` and their
-    argmax ids ``[B, ...]`` (padded pixels, if any, count as pixels)."""
+    argmax ids ``[B, ...]`` (padded pixels, if any, count as pixels). With a ``foreground``
+    ``[B, ...]`` (bool), duplicates are measured on its pixels only."""
     b, k = masks.shape[:2]
     soft = masks.reshape(b, k, -1).astype(jnp.float32)
     counts = jax.nn.one_hot(pred_ids.reshape(b, -1), k, dtype=jnp.float32).sum(axis=1)  # [B, K]
     used = counts >= USED_SHARE * soft.shape[-1]
+    region = jnp.ones((b, 1, soft.shape[-1])) if foreground is None else (
+        foreground.reshape(b, 1, -1).astype(jnp.float32))
+    soft = soft * region
     dot = jnp.einsum("bkn,bjn->bkj", soft, soft, precision=jax.lax.Precision.HIGHEST)
     sq = jnp.diagonal(dot, axis1=1, axis2=2)
     similarity = dot / jnp.maximum(sq[:, :, None] + sq[:, None, :] - dot, 1e-12)
-    present = soft.mean(axis=-1) >= USED_SHARE  # a duplicate may own no argmax pixel at all
+    # A duplicate may own no argmax pixel at all, so presence is asked of the soft mask.
+    present = soft.sum(axis=-1) >= USED_SHARE * jnp.maximum(region.sum(axis=-1), 1.0)
     pair = (similarity >= DUPLICATE_SIMILARITY) & present[:, :, None] & present[:, None, :]
     pair = pair & ~jnp.eye(k, dtype=bool)
     return {

@@ -34,7 +34,9 @@ def autoencoder_outputs(num_true: int | None) -> Callable:
         out = forward(model, params, image, rng, axis_name)
         err = (out["recon"].astype(jnp.float32) - image.astype(jnp.float32)) ** 2
         pred_ids = ids_from_masks(out["masks"])
-        metrics = {"mse": jnp.mean(err, axis=(1, 2, 3)), **mask_usage(out["masks"], pred_ids)}
+        foreground = None if num_true is None else batch["ids"] > 0
+        metrics = {"mse": jnp.mean(err, axis=(1, 2, 3)),
+                   **mask_usage(out["masks"], pred_ids, foreground)}
         if num_true is not None:
             table = contingency_table(batch["ids"], pred_ids, num_true, out["masks"].shape[1])
             metrics.update({**metrics_from_table(table), **foreground_usage(table)})
