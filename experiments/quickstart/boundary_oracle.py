@@ -23,11 +23,12 @@ from slot_jax.data.procedural import sprites
 
 NUM_SCENES = 256
 QUICKSTART = sprites.PRESETS["quickstart"][1]
+LARGER = dataclasses.replace(QUICKSTART, scales=(0.8, 0.9, 1.0), size_factor=0.45,
+                             min_visible_fraction=0.8)
 DATASETS = {
-    "quickstart": QUICKSTART,
-    "the first quickstart (scales 0.7-1, size factor 0.35, half visible)": dataclasses.replace(
-        QUICKSTART, scales=(0.7, 0.8, 0.9, 1.0), size_factor=0.35, min_visible_fraction=0.5),
-    "quickstart at 40x40": dataclasses.replace(QUICKSTART, height=40, width=40),
+    "quickstart (shipped)": QUICKSTART,
+    "larger sprites (scales 0.8-1, size factor 0.45, 80% visible)": LARGER,
+    "larger sprites at 40x40": dataclasses.replace(LARGER, height=40, width=40),
     "clustered (the learning test, 16x16)": sprites.PRESETS["clustered"][1],
 }
 
