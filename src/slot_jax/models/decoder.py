@@ -10,8 +10,9 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from slot_jax import ops
 from slot_jax.models.broadcast_conv import BroadcastConv
-from slot_jax.models.layers import Conv, check_rank, relu
+from slot_jax.models.layers import Conv, check_rank
 from slot_jax.models.position import SoftPositionEmbed
 from slot_jax.models.upsample import ConvTransposeSubpixel
 
@@ -95,13 +96,13 @@ class SpatialBroadcastDecoder(nn.Module):
             x = BroadcastConv(self.features[0], ks, dtype=self.dtype, name="conv_0")(
                 slots.reshape(b * k, d).astype(dtype), emb
             )
-            x, first = relu(x), 1
+            x, first = ops.relu(x), 1
         else:
             x = jnp.broadcast_to(slots.reshape(b * k, 1, 1, d), (b * k, h, w, d)).astype(dtype)
             x = SoftPositionEmbed(dtype=self.dtype, name="pos_embed")(x)
         for i, (feat, stride) in enumerate(zip(self.features, self.strides, strict=True)):
             if i < first:
                 continue
-            x = relu(conv_layer(feat, self.kernel_size, stride, self.dtype, f"conv_{i}")(x))
+            x = ops.relu(conv_layer(feat, self.kernel_size, stride, self.dtype, f"conv_{i}")(x))
         x = conv_layer(self.num_channels + 1, self.output_kernel_size, 1, self.dtype, "output")(x)
         return alpha_composite(x.reshape(b, k, *x.shape[1:]))

@@ -8,7 +8,8 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
-from slot_jax.models.layers import MLP, Conv, check_rank, relu
+from slot_jax import ops
+from slot_jax.models.layers import MLP, Conv, check_rank
 from slot_jax.models.position import SoftPositionEmbed
 from slot_jax.models.slot_attention import LAYERNORM_EPSILON
 
@@ -56,7 +57,7 @@ class CNNEncoder(nn.Module):
         for i, (feat, stride) in enumerate(zip(self.features, strides, strict=True)):
             x = Conv(feat, (self.kernel_size, self.kernel_size), strides=(stride, stride),
                      dtype=self.dtype, name=f"conv_{i}")(x)
-            x = relu(x)
+            x = ops.relu(x)
         if self.position_embedding:
             x = SoftPositionEmbed(dtype=self.dtype, name="pos_embed")(x)
         x = x.reshape(x.shape[0], -1, x.shape[-1])

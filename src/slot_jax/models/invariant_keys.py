@@ -14,38 +14,7 @@ import jax
 import jax.numpy as jnp
 
 from slot_jax.models.layers import glorot
-
-
-def _matmul(x: jnp.ndarray, w: jnp.ndarray) -> jnp.ndarray:
-    """``x [..., I] @ w [I, O]`` as a 2-D matmul of the rows of ``x``.
-
-    The same products; but ``w``'s gradient contracts one axis of rows, not ``x``'s leading axes:
-    for the latter XLA:CPU first transposes the ``[..., O]`` output gradient, which made the
-    gradient of :meth:`FactoredGridEncoder.hidden` about 6x slower (``[32, 4, 256, 128]``).
-    """
-    return (x.reshape(-1, x.shape[-1]) @ w).reshape(*x.shape[:-1], w.shape[-1])
-
-
-@jax.custom_vjp
-def _few_input_matmul(x: jnp.ndarray, w: jnp.ndarray) -> jnp.ndarray:
-    """``x [..., C] @ w [C, O]`` for a few inputs ``C``: a sum of ``C`` broadcast products, which
-    XLA fuses into the elementwise ops that use it (a matmul's ``[..., O]`` output would be written
-    and read again); the gradients are :func:`_matmul`'s 2-D matmuls (as sums over ``x``'s leading
-    axes, XLA:CPU makes slow reduce-windows of them). Half the time of :func:`_matmul` in the
-    gradient of :meth:`FactoredGridEncoder.hidden`."""
-    return sum(x[..., c, None] * w[c] for c in range(x.shape[-1]))
-
-
-def _few_input_matmul_fwd(x, w):
-    return _few_input_matmul(x, w), (x, w)
-
-
-def _few_input_matmul_bwd(residuals, grad):
-    x, w = residuals
-    return _matmul(grad, w.T), _matmul(x.reshape(-1, x.shape[-1]).T, grad.reshape(-1, w.shape[-1]))
-
-
-_few_input_matmul.defvjp(_few_input_matmul_fwd, _few_input_matmul_bwd)
+from slot_jax.ops import few_input_matmul, rows_matmul
 
 
 class DenseParams(nn.Module):
@@ -148,8 +117,8 @@ class FactoredGridEncoder(NamedTuple):
         x0 = a.astype(jnp.float32) + bias
         x0 = x0 - jnp.mean(x0, axis=-1, keepdims=True)
         wc = kernel - jnp.mean(kernel, axis=-1, keepdims=True)
-        xg = _matmul(self._cast(x0), self._cast(gamma[:, None] * w1))
-        return jnp.sum(x0 * x0, axis=-1), _matmul(x0, wc.T), xg
+        xg = rows_matmul(self._cast(x0), self._cast(gamma[:, None] * w1))
+        return jnp.sum(x0 * x0, axis=-1), rows_matmul(x0, wc.T), xg
 
     def hidden(self, prepared: tuple[jnp.ndarray, ...], rel: jnp.ndarray) -> jnp.ndarray:
         """``h = relu(norm(x) @ W1 + b1)`` for ``rel [B, K, N, 2]``: ``[B, K, N, H]`` float32."""
@@ -161,11 +130,10 @@ class FactoredGridEncoder(NamedTuple):
         var = (sq[:, None] + 2.0 * jnp.sum(rel * xw[:, None], axis=-1) + quad) / kernel.shape[-1]
         r = jax.lax.rsqrt(jnp.maximum(var, 0.0) + self.epsilon)[..., None]  # [B, K, N, 1]
         # r * (rel @ u) + (beta @ W1 + b1) as one product with 3 inputs ([r * rel, 1]), so that
-        # the gradients of u and of the bias are matmuls: as sums of [B, K, N, H] over B, K, N,
-        # XLA:CPU made slow reduce-windows of them (over half of the module's train step).
+        # the gradients of u and of the bias are 2-D matmuls (ops.few_input_matmul).
         coef = jnp.concatenate([r * rel, jnp.ones_like(r)], axis=-1)  # [B, K, N, 3]
         rows = jnp.concatenate([u, (beta @ w1 + b1)[None]], axis=0)  # [3, H]
-        return nn.relu(r * xg[:, None] + _few_input_matmul(coef, rows))
+        return nn.relu(r * xg[:, None] + few_input_matmul(coef, rows))
 
     def logits(self, prepared: tuple[jnp.ndarray, ...], rel: jnp.ndarray,
                q: jnp.ndarray) -> jnp.ndarray:

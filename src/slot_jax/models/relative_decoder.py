@@ -9,8 +9,9 @@ from typing import Any
 import flax.linen as nn
 import jax.numpy as jnp
 
+from slot_jax import ops
 from slot_jax.models.decoder import alpha_composite, conv_layer
-from slot_jax.models.layers import check_rank, glorot, relu
+from slot_jax.models.layers import check_rank, glorot
 from slot_jax.models.poses import relative_grid
 from slot_jax.models.position import build_linear_grid
 
@@ -56,7 +57,7 @@ class RelativeBroadcastDecoder(nn.Module):
                 layer = nn.Dense(feat, kernel_init=glorot, dtype=self.dtype, name=f"dense_{i}")
             else:
                 layer = conv_layer(feat, self.kernel_size, stride, self.dtype, f"conv_{i}")
-            x = relu(layer(x))
+            x = ops.relu(layer(x))
         if self.backbone == "mlp":
             return nn.Dense(self.num_channels + 1, kernel_init=glorot, dtype=self.dtype,
                             name="output")(x)
