@@ -165,3 +165,14 @@ def tiny_set_prediction_train_config(data_dir: str, **overrides):
     config.data.targets = "set_prediction"
     config.model = tiny_set_prediction_config(num_slots=10)
     return config
+
+
+def assert_close_to_scale(a, b, tol: float, per_leaf: bool = True) -> None:
+    """Each leaf of ``a`` within ``tol`` x the largest magnitude of its leaf in ``b`` (or, with
+    ``per_leaf=False``, of all of ``b``: for sums with cancellation, such as a bias gradient)."""
+    leaves = jax.tree.leaves(b)
+    overall = max(float(jax.numpy.max(jax.numpy.abs(v))) for v in leaves)
+    for u, v in zip(jax.tree.leaves(a), leaves, strict=True):
+        assert u.shape == v.shape and u.dtype == v.dtype, (u.shape, u.dtype, v.shape, v.dtype)
+        scale = (float(jax.numpy.max(jax.numpy.abs(v))) if per_leaf else overall) or 1.0
+        assert float(jax.numpy.max(jax.numpy.abs(u - v))) <= tol * scale, (u.shape, scale)

@@ -140,9 +140,9 @@ def test_gpu_lowering_has_no_waste():
     assert gpu["custom_calls"] == [] and gpu["donated_arguments"] == len(jax.tree.leaves(state))
     assert set(gpu["convolutions"]) == {"bf16"} and set(gpu["matmuls"]) == {"bf16"}
     assert gpu["ops"]["convolution"] < cpu["ops"]["convolution"]
-    assert gpu["ops"]["maximum"] > cpu["ops"].get("maximum", 0)  # layers.relu
+    assert gpu["ops"]["maximum"] > cpu["ops"].get("maximum", 0)  # ops.relu
     assert gpu["ops"].get("select", 0) < cpu["ops"]["select"]
-    assert gpu["ops"].get("reshape", 0) < cpu["ops"]["reshape"]  # layers.add_conv_bias
+    assert gpu["ops"].get("reshape", 0) < cpu["ops"]["reshape"]  # ops.add_bias
 
 
 def test_audit_hlo_counts():

@@ -1,53 +1,23 @@
-"""``models/layers.py``: the ReLU and the bias add of the convolution layers equal the plain ones
-in values and gradients, ``Conv`` equals ``nn.Conv``, and on CPU XLA computes the ReLU once
-instead of again inside the transposes before a kernel gradient."""
-
-import re
+"""The layer modules equal Flax's own layers on the same parameters, in values and gradients:
+``layers.Conv`` and ``nn.Conv``, ``ConvTransposeSubpixel`` and ``nn.ConvTranspose``,
+``BroadcastConv`` and ``nn.Conv`` of the broadcast; the same parameter names, shapes and initial
+values, so checkpoints and ported weights load unchanged. The ops they call are compared with the
+plain operations in ``test_ops.py``."""
 
 import flax.linen as nn
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
+from conftest import assert_close_to_scale
 
 from slot_jax.models import layers
-
-
-def test_relu_equals_nn_relu_for_every_input():
-    x = jnp.array([-jnp.inf, -2.0, -1e-30, -0.0, 0.0, 1e-30, 3.0, jnp.inf, jnp.nan])
-    weights = jnp.arange(x.size, dtype=jnp.float32)
-    for form in (layers.relu, layers._relu_select):
-        np.testing.assert_array_equal(form(x), nn.relu(x))  # NaN stays NaN
-        np.testing.assert_array_equal(jax.grad(lambda v, f=form: jnp.sum(f(v) * weights[:-1]))(x[:-1]),
-                                      jax.grad(lambda v: jnp.sum(nn.relu(v) * weights[:-1]))(x[:-1]))
-    assert layers._relu_select(jnp.ones(3, jnp.bfloat16)).dtype == jnp.bfloat16
-
-
-def test_bias_rows_equal_the_plain_add():
-    y = jax.random.normal(jax.random.key(0), (3, 5, 4, 6))
-    bias = jax.random.normal(jax.random.key(1), (6,))
-    np.testing.assert_array_equal(layers._add_bias_rows(y, bias), y + bias)
-    loss = lambda add: lambda y, b: jnp.sum(jnp.sin(add(y, b)))  # noqa: E731
-    ours = jax.grad(loss(layers._add_bias_rows), (0, 1))(y, bias)
-    for a, b in zip(ours, jax.grad(loss(jnp.add), (0, 1))(y, bias), strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
-
-
-@pytest.mark.parametrize("kernel", [(3, 3), (4, 2), (1, 1), (2, 5)])
-def test_conv_by_taps_equals_the_convolution(kernel):
-    x = jax.random.normal(jax.random.key(0), (2, 6, 5, 7))
-    w = jax.random.normal(jax.random.key(1), (*kernel, 7, 2))
-    np.testing.assert_allclose(layers._conv_by_taps(x, w), layers.conv2d(x, w),
-                               rtol=1e-5, atol=1e-5)
-    loss = lambda conv: lambda x, w: jnp.sum(jnp.sin(conv(x, w)))  # noqa: E731
-    ours = jax.grad(loss(layers._conv_by_taps), (0, 1))(x, w)
-    ref = jax.grad(loss(lambda x, w: layers.conv2d(x, w)), (0, 1))(x, w)
-    for a, b in zip(ours, ref, strict=True):
-        np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-4)
+from slot_jax.models.broadcast_conv import BroadcastConv
+from slot_jax.models.upsample import ConvTransposeSubpixel
 
 
 # (stride, size, input channels, features, dtype); 3x3 kernels. The fourth case has few outputs,
-# so on CPU it goes through layers._conv_by_taps.
+# so on CPU ops.conv computes it by taps.
 @pytest.mark.parametrize("stride, size, channels, features, dtype", [
     (1, (6, 5), 3, 4, None), (2, (7, 6), 3, 4, None), (1, (5, 6), 3, 4, jnp.bfloat16),
     (1, (6, 5), 20, 2, None)])
@@ -81,42 +51,56 @@ def test_conv_bad_input():
         layers.Conv(4, (3, 3)).init(jax.random.key(0), jnp.zeros((5, 5, 3)))
 
 
-class _TwoLayers(nn.Module):
-    plain: bool
+@pytest.mark.parametrize(
+    "kernel,stride,size",
+    [(5, 2, 4), (3, 2, 5), (5, 1, 4), (4, 2, 3), (5, 3, 3), (2, 2, 4), (1, 2, 3), (2, 3, 3)],
+)
+def test_conv_transpose_subpixel_equals_nn_conv_transpose(kernel, stride, size):
+    x = jax.random.normal(jax.random.key(0), (2, size, size + 1, 3))
+    ref = nn.ConvTranspose(4, (kernel, kernel), strides=(stride, stride), padding="SAME")
+    ours = ConvTransposeSubpixel(4, (kernel, kernel), strides=(stride, stride))
+    params = ref.init(jax.random.key(1), x)
+    params = jax.tree.map(lambda p: p + 0.1, params)  # non-zero bias too
+    y_ref = ref.apply(params, x)
+    y = ours.apply(params, x)  # same parameter names and shapes
+    assert y.shape == y_ref.shape == (2, size * stride, (size + 1) * stride, 4)
+    np.testing.assert_allclose(y, y_ref, atol=1e-5, rtol=1e-5)
 
-    @nn.compact
-    def __call__(self, x):
-        for i in range(2):
-            if self.plain:
-                x = nn.relu(nn.Conv(8, (3, 3), padding="SAME", name=f"conv_{i}")(x))
-            else:
-                x = layers.relu(layers.Conv(8, (3, 3), name=f"conv_{i}")(x))
-        return x
+    def loss(m):
+        return lambda p, x: jnp.sum(jnp.sin(m.apply(p, x)))
 
-
-def _transposes_that_compute(plain: bool) -> int:
-    """How many fused computations of the compiled gradient of :class:`_TwoLayers` on CPU both
-    transpose and compute a ReLU (a maximum, compare or select)."""
-    model, x = _TwoLayers(plain), jnp.ones((8, 32, 32, 8))
-    params = model.init(jax.random.key(0), x)
-    # the input's gradient too: each layer's output gradient then feeds a convolution
-    grad = jax.jit(jax.grad(lambda p, v: jnp.sum(model.apply(p, v) ** 2), (0, 1)))
-    text = grad.lower(params, x).compile().as_text()
-    ops: dict[str, set[str]] = {}
-    name = None
-    for line in text.splitlines():
-        if (header := re.match(r"^%?([\w.\-]+) .*\{\s*$", line)) and not line.startswith(" "):
-            name = header.group(1)
-            ops[name] = set()
-        elif name and (op := re.match(r"^\s*(?:ROOT )?%?[\w.\-]+ = \S+ ([a-z\-]+)\(", line)):
-            ops[name].add(op.group(1))
-    return sum("transpose" in found and bool({"maximum", "compare", "select"} & found)
-               for found in ops.values())
+    g_ref = jax.grad(loss(ref), argnums=(0, 1))(params, x)
+    g = jax.grad(loss(ours), argnums=(0, 1))(params, x)
+    for a, b in zip(jax.tree.leaves(g), jax.tree.leaves(g_ref), strict=True):
+        np.testing.assert_allclose(a, b, atol=1e-4, rtol=1e-4)
 
 
-@pytest.mark.skipif(jax.default_backend() != "cpu", reason="XLA:CPU's fusion decisions")
-def test_on_cpu_the_relu_is_computed_once():
-    """With ``nn.relu``, XLA:CPU recomputes the ReLU inside the layout transpose before the second
-    layer's kernel gradient (if it no longer does, XLA changed and ``layers.relu`` can go)."""
-    assert _transposes_that_compute(plain=True) >= 1
-    assert _transposes_that_compute(plain=False) == 0
+@pytest.mark.parametrize("kernel, size", [(3, (5, 5)), (5, (6, 4)), (4, (5, 6)), (1, (3, 3))])
+def test_broadcast_conv_equals_conv_of_the_broadcast(kernel, size):
+    h, w = size
+    vectors = jax.random.normal(jax.random.key(0), (3, 6))
+    shared = jax.random.normal(jax.random.key(1), (1, h, w, 6))
+    ref = nn.Conv(5, (kernel, kernel), padding="SAME")
+    ours = BroadcastConv(5, (kernel, kernel))
+    full = lambda v, s: v[:, None, None, :] + s  # noqa: E731
+    params = ref.init(jax.random.key(2), full(vectors, shared))
+    params = jax.tree.map(lambda p: p + 0.1, params)  # a non-zero bias too
+    assert jax.tree.structure(ours.init(jax.random.key(2), vectors, shared)) == \
+        jax.tree.structure(params)
+    y = ours.apply(params, vectors, shared)
+    np.testing.assert_allclose(y, ref.apply(params, full(vectors, shared)), rtol=1e-5, atol=1e-5)
+
+    def loss(fn):
+        return lambda p, v, s: jnp.sum(jnp.sin(fn(p, v, s)))
+
+    g = jax.grad(loss(ours.apply), (0, 1, 2))(params, vectors, shared)
+    g_ref = jax.grad(loss(lambda p, v, s: ref.apply(p, full(v, s))), (0, 1, 2))(
+        params, vectors, shared)
+    assert_close_to_scale(g, g_ref, 1e-5)
+
+
+def test_broadcast_conv_bad_input():
+    with pytest.raises(ValueError, match="must match"):
+        BroadcastConv(4, (3, 3)).init(jax.random.key(0), jnp.zeros((2, 5)), jnp.zeros((1, 4, 4, 6)))
+    with pytest.raises(ValueError, match=r"\[N, D\]"):
+        BroadcastConv(4, (3, 3)).init(jax.random.key(0), jnp.zeros((2, 1, 5)), jnp.zeros((4, 4, 5)))
