@@ -1,9 +1,11 @@
 """The Flax (``linen``) modules of Slot Attention, the model builder and the paper's presets.
 
 * :mod:`.slot_attention` (:class:`SlotAttention`) and :mod:`.slot_init` (its initialisers);
-* :mod:`.layers` (MLP, initialisers, shape checks), :mod:`.position` (soft position embedding);
+* :mod:`.layers` (MLP, the convolution layer, initialisers, shape checks), :mod:`.position`
+  (soft position embedding);
 * :mod:`.encoder` (CNN encoder), :mod:`.decoder` (spatial broadcast decoder), :mod:`.upsample`
-  (exact sub-pixel transposed convolution);
+  (its transposed convolution layer), :mod:`.broadcast_conv` (its first convolution, without the
+  broadcast);
 * :mod:`.autoencoder` (object discovery) and :mod:`.set_prediction` (property prediction);
 * Invariant Slot Attention: :mod:`.invariant_slot_attention` (:class:`InvariantSlotAttention`),
   :mod:`.poses` (variants, relative grids, pose statistics), :mod:`.pose_init`

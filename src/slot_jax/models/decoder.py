@@ -48,7 +48,7 @@ class SpatialBroadcastDecoder(nn.Module):
 
     Each slot ``[D]`` is tiled to ``broadcast_size``, gets a soft position embedding, and goes
     through ``len(features)`` ReLU convolutions (transposed, sub-pixel form, where the stride is > 1;
-    see :mod:`slot_jax.models.upsample`) and a final ``Conv(num_channels + 1, output_kernel_size)``.
+    see :func:`slot_jax.ops.conv_transpose`) and a final ``Conv(num_channels + 1, output_kernel_size)``.
 
     CLEVR (paper): ``broadcast_size=(8, 8), features=(64,)*5, strides=(2, 2, 2, 2, 1)`` -> 128x128.
     Sprites (paper): ``broadcast_size=(64, 64), features=(32,)*3, strides=(1, 1, 1)``.
@@ -91,7 +91,7 @@ class SpatialBroadcastDecoder(nn.Module):
         dtype = self.dtype or slots.dtype
         first = 0
         if self.factorized_first_conv and self.strides and self.strides[0] == 1:
-            # conv(tile(slot) + embedding), the broadcast never built: see broadcast_conv.py
+            # conv(tile(slot) + embedding), the broadcast never built: see ops/broadcast.py
             emb = SoftPositionEmbed(dtype=self.dtype, name="pos_embed")(jnp.zeros((1, h, w, d), dtype))
             x = BroadcastConv(self.features[0], ks, dtype=self.dtype, name="conv_0")(
                 slots.reshape(b * k, d).astype(dtype), emb
