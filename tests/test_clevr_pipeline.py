@@ -17,7 +17,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from slot_jax.config_base import data_config
-from slot_jax.data import pipeline
+from slot_jax.data import pipeline, resolve
 from slot_jax.data.pipeline import eval_iterator, train_iterator
 from slot_jax.data.preprocess import crop_resize_ids
 from slot_jax.data.sources import prepare_builder
@@ -162,7 +162,8 @@ def test_training_reads_train_512_with_the_paper_crop_and_resize(clevr):
 def test_resume_counts_the_split_from_its_metadata(clevr):
     cfg = _cfg(clevr, (16, 24))
     with clevr.mock():
-        assert pipeline._base_dataset(cfg, train=True)[1] == len(TRAIN)  # train[512:], not train
+        count = pipeline._base_dataset(resolve(cfg), train=True)[1]
+        assert count == len(TRAIN)  # train[512:], not train
         full = train_iterator(cfg, global_batch_size=4, seed=3)
         full = [next(full)["image"] for _ in range(5)]  # epochs of 3 batches
         resumed = next(train_iterator(cfg, global_batch_size=4, seed=3, start_step=4))["image"]

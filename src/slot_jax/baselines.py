@@ -12,6 +12,7 @@ import math
 import ml_collections
 import numpy as np
 
+from slot_jax.data.dataset import Dataset
 from slot_jax.data.iterators import eval_iterator
 from slot_jax.metrics import adjusted_rand_index, mean_best_overlap
 
@@ -39,13 +40,15 @@ def _batch_scores(ids: np.ndarray, num_slots: int) -> dict[str, tuple[np.ndarray
     }
 
 
-def baseline_scores(config: ml_collections.ConfigDict) -> dict[str, dict[str, float]]:
+def baseline_scores(
+    config: ml_collections.ConfigDict, dataset: Dataset | None = None
+) -> dict[str, dict[str, float]]:
     """Held-out ``{"fg_ari", "mbo"}`` means of ``one_segment`` (every pixel alike) and ``grid`` (K
     fixed blocks) over every held-out image, read exactly as the evaluator reads them, batch by
     batch; each is averaged over the images the evaluator averages it over (mBO: images holding an
-    object)."""
+    object). ``dataset``: ``config.data``, resolved (default: resolved here)."""
     batches = eval_iterator(
-        config.data, global_batch_size=config.eval_batch_size,
+        config.data if dataset is None else dataset, global_batch_size=config.eval_batch_size,
         num_examples=config.data.get("eval_examples"),
     )
     per_image: dict[str, list] = {}

@@ -37,12 +37,9 @@ def main(argv: list[str]) -> None:
     cli.hide_accelerators_from_tensorflow()
     from slot_jax.tf_checkpoint import ConversionError, TFCheckpointError
     from slot_jax.train import ConfigError, convert_tf_checkpoint
-    from slot_jax.train.validate import validate_config, validate_paths
 
     config, workdir = _CONFIG.value, _WORKDIR.value
-    try:
-        validate_config(config)
-        validate_paths(config, workdir)
+    try:  # the config and the workdir are checked first, once
         done = convert_tf_checkpoint(_TF_CHECKPOINT.value, config, workdir, _STEP.value)
     except (ConfigError, ConversionError, TFCheckpointError, FileNotFoundError,
             FileExistsError) as err:

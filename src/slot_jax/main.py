@@ -51,21 +51,20 @@ def main(argv: list[str]) -> None:
     from slot_jax.lib.checkpoint import CheckpointSaveError
     from slot_jax.lib.workdir_lock import WorkdirInUseError
     from slot_jax.train import ConfigError, NonFiniteLossError, evaluate, train
-    from slot_jax.train.validate import validate_config, validate_paths
+    from slot_jax.train.validate import validate_run
 
     logging.info("JAX %s: %d devices (%s), process %d of %d", jax.__version__, jax.device_count(),
                  jax.default_backend(), jax.process_index(), jax.process_count())
     config, workdir = _CONFIG.value, _WORKDIR.value
     try:
-        validate_config(config)
-        validate_paths(config, workdir)
+        dataset = validate_run(config, workdir)  # every check, once: config.data resolved
         if _MODE.value == "train":
-            state = train(config, workdir)
+            state = train(config, workdir, dataset=dataset)
             if jax.process_index() == 0:
-                for line in final_report(config, workdir, int(state.step)):
+                for line in final_report(config, workdir, int(state.step), dataset):
                     print(line)
         else:
-            print(evaluate(config, workdir, _CHECKPOINT_STEP.value)["line"])
+            print(evaluate(config, workdir, _CHECKPOINT_STEP.value, dataset)["line"])
     except (ConfigError, FileNotFoundError, CheckpointSaveError, NonFiniteLossError,
             WorkdirInUseError) as err:
         cli.fail(err)

@@ -5,13 +5,17 @@ Where TensorFlow is installed, importing this package imports it first, without 
 back), and registers the TFDS builders, so ``tfds.load("procedural_multi_dsprites")`` and
 ``tfds.load("multi_dsprites/colored_on_grayscale", ...)`` work. Without TensorFlow, the procedural
 datasets come from the in-memory source (:mod:`slot_jax.data.iterators`).
+
+``resolve(config.data)`` gives the :class:`Dataset` (one registry lookup) that the iterators,
+``prepare_builder`` and the evaluation take in place of ``config.data``.
 """
 
+from slot_jax.data.dataset import Dataset, resolve
 from slot_jax.data.iterators import eval_iterator, train_iterator
 from slot_jax.data.registry import DATASETS, get_spec
 from slot_jax.lib.quiet import import_quietly, installed
 
-__all__ = ["DATASETS", "eval_iterator", "get_spec", "train_iterator"]
+__all__ = ["DATASETS", "Dataset", "eval_iterator", "get_spec", "resolve", "train_iterator"]
 
 if installed("tensorflow"):
     import_quietly("tensorflow")

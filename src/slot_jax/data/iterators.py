@@ -4,8 +4,9 @@
 * ``"memory"``: :mod:`slot_jax.data.memory` (procedural datasets; no TensorFlow);
 * ``"auto"`` (default): ``"tfds"`` where TensorFlow is installed, else ``"memory"``.
 
-Both give the same batch layout (:mod:`slot_jax.data.batching`) and a training stream that is a pure
-function of ``(seed, step)``.
+Both take the run's :class:`slot_jax.data.dataset.Dataset` (or ``config.data``, resolved on the
+call), give the same batch layout (:mod:`slot_jax.data.batching`) and a training stream that is a
+pure function of ``(seed, step)``.
 """
 
 from __future__ import annotations
@@ -16,19 +17,7 @@ from types import ModuleType
 import ml_collections
 
 from slot_jax.data.batching import Batch
-from slot_jax.lib.quiet import installed
-
-SOURCES = ("auto", "tfds", "memory")
-
-
-def resolve_source(cfg: ml_collections.ConfigDict) -> str:
-    """``"tfds"`` or ``"memory"``: the source ``config.data.source`` names, ``"auto"`` resolved."""
-    source = cfg.get("source") or "auto"
-    if source not in SOURCES:
-        raise ValueError(f"Unknown config.data.source={source!r}; choose one of {list(SOURCES)}.")
-    if source == "auto":
-        return "tfds" if installed("tensorflow") else "memory"
-    return source
+from slot_jax.data.dataset import Dataset, resolve, resolve_source
 
 
 def source_name(cfg: ml_collections.ConfigDict) -> str:
@@ -36,8 +25,8 @@ def source_name(cfg: ml_collections.ConfigDict) -> str:
     return "tf.data" if resolve_source(cfg) == "tfds" else "memory"
 
 
-def _source(cfg: ml_collections.ConfigDict) -> ModuleType:
-    if resolve_source(cfg) == "memory":
+def _source(dataset: Dataset) -> ModuleType:
+    if dataset.source == "memory":
         from slot_jax.data import memory
 
         return memory
@@ -47,18 +36,22 @@ def _source(cfg: ml_collections.ConfigDict) -> ModuleType:
 
 
 def train_iterator(
-    cfg: ml_collections.ConfigDict, *, global_batch_size: int, seed: int, start_step: int = 0
+    data: Dataset | ml_collections.ConfigDict, *, global_batch_size: int, seed: int,
+    start_step: int = 0,
 ) -> Iterator[Batch]:
     """An endless, deterministic stream of training batches, starting at ``start_step``."""
-    return _source(cfg).train_iterator(
-        cfg, global_batch_size=global_batch_size, seed=seed, start_step=start_step
+    dataset = resolve(data)
+    return _source(dataset).train_iterator(
+        dataset, global_batch_size=global_batch_size, seed=seed, start_step=start_step
     )
 
 
 def eval_iterator(
-    cfg: ml_collections.ConfigDict, *, global_batch_size: int, num_examples: int | None = None
+    data: Dataset | ml_collections.ConfigDict, *, global_batch_size: int,
+    num_examples: int | None = None,
 ) -> Iterator[Batch]:
     """Each held-out example exactly once; the last batch is padded and ``padding_mask`` marks it."""
-    return _source(cfg).eval_iterator(
-        cfg, global_batch_size=global_batch_size, num_examples=num_examples
+    dataset = resolve(data)
+    return _source(dataset).eval_iterator(
+        dataset, global_batch_size=global_batch_size, num_examples=num_examples
     )

@@ -20,7 +20,6 @@ from __future__ import annotations
 import concurrent.futures
 import dataclasses
 import functools
-import json
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -31,25 +30,23 @@ import numpy as np
 from absl import logging
 
 from slot_jax.data.batching import Batch, local_batch_size, pad_batch
+from slot_jax.data.check import check_memory
+from slot_jax.data.dataset import Dataset, resolve
 from slot_jax.data.procedural import GENERATORS
 from slot_jax.data.procedural.scene import SceneOptions, canonical_example
-from slot_jax.data.registry import DatasetSpec, get_spec, split_name
+from slot_jax.data.registry import DatasetSpec
 
 PARALLEL_FROM = 256  # examples; smaller splits are generated in this process
 _RESIZE_CHUNK = 256
 
 
-def scene_options(cfg: ml_collections.ConfigDict) -> SceneOptions:
-    """The generator options of ``config.data``: its preset, with ``num_train``/``num_eval``."""
-    builder, preset = split_name(cfg.name)
-    if builder not in GENERATORS:
-        raise ValueError(
-            f"config.data.source='memory' makes procedural datasets only ({', '.join(GENERATORS)}); "
-            f"{cfg.name!r} needs the tf.data source: install tensorflow-cpu and "
-            "tensorflow-datasets, and set config.data.source='tfds'."
-        )
-    presets = GENERATORS[builder].PRESETS
-    _, options = presets[preset or next(iter(presets))]
+def scene_options(data: Dataset | ml_collections.ConfigDict) -> SceneOptions:
+    """The generator options of a procedural dataset: its preset, with ``num_train``/``num_eval``."""
+    dataset = resolve(data)
+    check_memory(dataset)
+    presets = GENERATORS[dataset.builder].PRESETS
+    _, options = presets[dataset.variant or next(iter(presets))]
+    cfg = dataset.config
     sizes = {k: int(cfg[k]) for k in ("num_train", "num_eval") if cfg.get(k)}
     return dataclasses.replace(options, **sizes)
 
@@ -95,11 +92,11 @@ def _resize(x: np.ndarray, size: tuple[int, int], method: str) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros((0, *size, x.shape[-1]), x.dtype)
 
 
-def preprocess(examples: list[dict], spec: DatasetSpec, cfg: ml_collections.ConfigDict) -> Batch:
+def preprocess(examples: list[dict], dataset: Dataset) -> Batch:
     """Canonical examples -> ``image`` float32 ``[N, h, w, 3]`` in [-1, 1] and ``ids`` int32
     ``[N, h, w]``, as :func:`slot_jax.data.preprocess.crop_resize_scale` and ``crop_resize_ids``."""
-    y0, y1, x0, x1 = spec.crop if (spec.crop and cfg.get("crop", True)) else (0, None, 0, None)
-    size = tuple(cfg.image_size)
+    y0, y1, x0, x1 = dataset.crop or (0, None, 0, None)
+    size = dataset.image_size
     images = np.stack([ex["image"] for ex in examples]).astype(np.float32) / 255.0 * 2.0 - 1.0
     images = _resize(images[:, y0:y1, x0:x1], size, "linear")
     ids = np.stack([ex["ids"] for ex in examples]).astype(np.int32)[:, y0:y1, x0:x1]
@@ -107,39 +104,36 @@ def preprocess(examples: list[dict], spec: DatasetSpec, cfg: ml_collections.Conf
     return {"image": np.clip(images, -1.0, 1.0), "ids": ids}
 
 
-@functools.lru_cache(maxsize=4)
-def _split_arrays(cfg_json: str, split: str, process: int, processes: int) -> Batch:
-    cfg = ml_collections.ConfigDict(json.loads(cfg_json))
-    if cfg.get("targets"):
-        raise ValueError(
-            f"config.data.targets={cfg.targets!r} needs the tf.data source; set "
-            "config.data.source='tfds' (TensorFlow) or leave targets unset."
-        )
-    spec = get_spec(cfg.name)
-    options = scene_options(cfg)
+@functools.lru_cache(maxsize=4)  # keyed by the dataset's value: equal configs share it
+def _split_arrays(dataset: Dataset, split: str, process: int, processes: int) -> Batch:
+    options = scene_options(dataset)
     count = options.num_train if split == "train" else options.num_eval
-    logging.info("Generating %s %s: %d images, in memory.", cfg.name, split, count)
-    examples = generate_split(split_name(cfg.name)[0], options, split)
-    if cfg.get("max_objects"):
-        examples = [ex for ex in examples if _count(spec, ex) <= int(cfg.max_objects)]
-    return preprocess(examples[process::processes], spec, cfg) if examples else {}
+    logging.info("Generating %s %s: %d images, in memory.", dataset.name, split, count)
+    examples = generate_split(dataset.builder, options, split)
+    most = dataset.config.get("max_objects")
+    if most:
+        examples = [ex for ex in examples if _count(dataset.spec, ex) <= int(most)]
+    return preprocess(examples[process::processes], dataset) if examples else {}
 
 
-def split_arrays(cfg: ml_collections.ConfigDict, split: str) -> Batch:
+def split_arrays(data: Dataset | ml_collections.ConfigDict, split: str) -> Batch:
     """This process's preprocessed examples of ``split`` (generated once, then cached)."""
-    arrays = _split_arrays(cfg.to_json(), split, jax.process_index(), jax.process_count())
+    dataset = resolve(data)
+    arrays = _split_arrays(dataset, split, jax.process_index(), jax.process_count())
     if not arrays or not len(arrays["image"]):
-        raise ValueError(f"Dataset {cfg.name!r} has no {split} examples after filtering.")
+        raise ValueError(f"Dataset {dataset.name!r} has no {split} examples after filtering.")
     return arrays
 
 
 def train_iterator(
-    cfg: ml_collections.ConfigDict, *, global_batch_size: int, seed: int, start_step: int = 0
+    data: Dataset | ml_collections.ConfigDict, *, global_batch_size: int, seed: int,
+    start_step: int = 0,
 ) -> Iterator[Batch]:
     """An endless, deterministic stream of training batches, starting at ``start_step``."""
     local = local_batch_size(global_batch_size)
-    data = split_arrays(cfg, get_spec(cfg.name).train_split)
-    n = len(data["image"])
+    dataset = resolve(data)
+    arrays = split_arrays(dataset, dataset.train_split)
+    n = len(arrays["image"])
 
     @functools.lru_cache(maxsize=2)
     def permutation(epoch: int) -> np.ndarray:
@@ -149,16 +143,18 @@ def train_iterator(
     while True:
         epochs, offsets = np.divmod(step * local + np.arange(local), n)
         rows = np.array([permutation(int(e))[o] for e, o in zip(epochs, offsets, strict=True)])
-        yield {k: v[rows] for k, v in data.items()}
+        yield {k: v[rows] for k, v in arrays.items()}
         step += 1
 
 
 def eval_iterator(
-    cfg: ml_collections.ConfigDict, *, global_batch_size: int, num_examples: int | None = None
+    data: Dataset | ml_collections.ConfigDict, *, global_batch_size: int,
+    num_examples: int | None = None,
 ) -> Iterator[Batch]:
     """Each held-out example exactly once; the last batch is padded and ``padding_mask`` marks it."""
     local = local_batch_size(global_batch_size)
-    data = split_arrays(cfg, get_spec(cfg.name).eval_split)
-    n = len(data["image"]) if num_examples is None else min(num_examples, len(data["image"]))
+    dataset = resolve(data)
+    arrays = split_arrays(dataset, dataset.eval_split)
+    n = len(arrays["image"]) if num_examples is None else min(num_examples, len(arrays["image"]))
     for start in range(0, n, local):
-        yield pad_batch({k: v[start:min(start + local, n)] for k, v in data.items()}, local)
+        yield pad_batch({k: v[start:min(start + local, n)] for k, v in arrays.items()}, local)

@@ -26,8 +26,9 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from slot_jax.data.batching import Batch, local_batch_size, pad_batch
+from slot_jax.data.check import check_targets
+from slot_jax.data.dataset import Dataset, resolve
 from slot_jax.data.preprocess import crop_resize_ids, crop_resize_scale
-from slot_jax.data.registry import DatasetSpec, get_spec
 from slot_jax.data.sources import prepare_builder
 from slot_jax.data.targets import set_prediction_targets
 
@@ -46,31 +47,26 @@ def _split(builder: tfds.core.DatasetBuilder, split: str) -> str:
     return tfds.split_for_jax_process(split)
 
 
-def _preprocess_fn(spec: DatasetSpec, cfg: ml_collections.ConfigDict):
-    size = tuple(cfg.image_size)
-    crop = spec.crop if cfg.get("crop", True) else None
-    targets = cfg.get("targets")
-    if targets not in (None, "set_prediction"):
-        raise ValueError(f"Unknown config.data.targets={targets!r}; choose None or 'set_prediction'.")
-    if targets and not spec.has_properties:
-        raise ValueError(f"Dataset {cfg.name!r} has no object properties for set prediction.")
+def _preprocess_fn(dataset: Dataset):
+    check_targets(dataset)
+    size, crop, targets = dataset.image_size, dataset.crop, dataset.targets
 
     def fn(example: dict) -> dict:
         out = {"image": crop_resize_scale(example["image"], crop, size)}
-        if spec.has_ids:
+        if dataset.has_ids:
             out["ids"] = crop_resize_ids(example["ids"], crop, size)
         if targets:
-            out["targets"] = set_prediction_targets(example["objects"], cfg.max_set_size)
+            out["targets"] = set_prediction_targets(example["objects"], dataset.config.max_set_size)
         return out
 
     return fn
 
 
-def _base_dataset(cfg: ml_collections.ConfigDict, train: bool) -> tuple[tf.data.Dataset, int | None]:
+def _base_dataset(dataset: Dataset, train: bool) -> tuple[tf.data.Dataset, int | None]:
     """The preprocessed, unbatched, unshuffled examples of this process, and their count if known."""
-    spec = get_spec(cfg.name)
-    builder = prepare_builder(cfg)
-    split = _split(builder, spec.train_split if train else spec.eval_split)
+    spec, cfg = dataset.spec, dataset.config
+    builder = prepare_builder(dataset)
+    split = _split(builder, dataset.train_split if train else dataset.eval_split)
     ds = builder.as_dataset(split=split, shuffle_files=False)
     ds = ds.map(spec.canonical, num_parallel_calls=tf.data.AUTOTUNE)
     count = None
@@ -79,7 +75,7 @@ def _base_dataset(cfg: ml_collections.ConfigDict, train: bool) -> tuple[tf.data.
         ds = ds.filter(lambda ex: spec.count_objects(ex) <= limit)
     else:
         count = builder.info.splits[split].num_examples
-    ds = ds.map(_preprocess_fn(spec, cfg), num_parallel_calls=tf.data.AUTOTUNE)
+    ds = ds.map(_preprocess_fn(dataset), num_parallel_calls=tf.data.AUTOTUNE)
     if cfg.get("cache", True):
         ds = ds.cache()
     return ds, count
@@ -93,19 +89,21 @@ def _options(ds: tf.data.Dataset) -> tf.data.Dataset:
 
 
 def train_iterator(
-    cfg: ml_collections.ConfigDict, *, global_batch_size: int, seed: int, start_step: int = 0
+    data: Dataset | ml_collections.ConfigDict, *, global_batch_size: int, seed: int,
+    start_step: int = 0,
 ) -> Iterator[Batch]:
     """An endless, deterministic stream of training batches, starting at ``start_step``."""
+    dataset = resolve(data)
     local = local_batch_size(global_batch_size)
-    base, count = _base_dataset(cfg, train=True)
+    base, count = _base_dataset(dataset, train=True)
     start_epoch, offset = 0, 0
     if start_step:
         if count is None:
             count = int(base.reduce(np.int64(0), lambda c, _: c + 1))
         if count == 0:
-            raise ValueError(f"Dataset {cfg.name!r} has no training examples after filtering.")
+            raise ValueError(f"Dataset {dataset.name!r} has no training examples after filtering.")
         start_epoch, offset = divmod(start_step * local, count)
-    buffer = int(cfg.get("shuffle_buffer", 10_000))
+    buffer = int(dataset.config.get("shuffle_buffer", 10_000))
     seed = int(seed) * _EPOCH_SEED_STRIDE + jax.process_index()
 
     def epoch(e: tf.Tensor) -> tf.data.Dataset:
@@ -118,11 +116,12 @@ def train_iterator(
 
 
 def eval_iterator(
-    cfg: ml_collections.ConfigDict, *, global_batch_size: int, num_examples: int | None = None
+    data: Dataset | ml_collections.ConfigDict, *, global_batch_size: int,
+    num_examples: int | None = None,
 ) -> Iterator[Batch]:
     """Each held-out example exactly once; the last batch is padded and ``padding_mask`` marks it."""
     local = local_batch_size(global_batch_size)
-    ds, _ = _base_dataset(cfg, train=False)
+    ds, _ = _base_dataset(resolve(data), train=False)
     if num_examples is not None:
         ds = ds.take(num_examples)
     ds = _options(ds.batch(local, drop_remainder=False).prefetch(tf.data.AUTOTUNE))

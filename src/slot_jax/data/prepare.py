@@ -26,17 +26,18 @@ def command_config(
     data_dir: str | None = None,
     manual_dir: str | None = None,
 ):
-    """The ``config.data`` fields the flags set (for :func:`slot_jax.data.sources.prepare_builder`)."""
+    """The dataset the flags name, resolved (for :func:`slot_jax.data.sources.prepare_builder`)."""
     import ml_collections
 
-    from slot_jax.data import registry
+    from slot_jax.data.dataset import resolve
 
-    if num_examples and not registry.get_spec(name).procedural:
-        raise ValueError(f"--num_examples only applies to procedural datasets, not {name!r}.")
-    return ml_collections.ConfigDict(
+    dataset = resolve(ml_collections.ConfigDict(
         dict(name=name, num_train=num_examples, num_eval=num_eval, data_dir=data_dir,
              manual_dir=manual_dir)
-    )
+    ))
+    if num_examples and not dataset.spec.procedural:
+        raise ValueError(f"--num_examples only applies to procedural datasets, not {name!r}.")
+    return dataset
 
 
 def main(argv: list[str]) -> None:
@@ -45,10 +46,10 @@ def main(argv: list[str]) -> None:
     from slot_jax.data.sources import prepare_builder
 
     try:
-        cfg = command_config(
+        dataset = command_config(
             _DATASET.value, _NUM_EXAMPLES.value, _NUM_EVAL.value, _DATA_DIR.value, _MANUAL_DIR.value
         )
-        builder = prepare_builder(cfg, download=True)
+        builder = prepare_builder(dataset, download=True)
     except (ValueError, FileNotFoundError) as err:
         cli.fail(err)
     splits = {k: v.num_examples for k, v in builder.info.splits.items()}

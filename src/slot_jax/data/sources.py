@@ -1,4 +1,4 @@
-"""Resolves ``config.data`` to a prepared TFDS builder: procedural sets are generated on demand."""
+"""A dataset's prepared TFDS builder: procedural sets are generated on demand."""
 
 from __future__ import annotations
 
@@ -7,20 +7,22 @@ import os
 import ml_collections
 import tensorflow_datasets as tfds
 
-from slot_jax.data.registry import get_spec, split_name
+from slot_jax.data.dataset import Dataset, resolve
 
 
-def data_dir(cfg: ml_collections.ConfigDict) -> str | None:
+def data_dir(dataset: Dataset) -> str | None:
     """``config.data.data_dir``, or TFDS' default (``$TFDS_DATA_DIR`` or ``~/tensorflow_datasets``)."""
+    cfg = dataset.config
     return os.path.expanduser(cfg.data_dir) if cfg.get("data_dir") else None
 
 
-def make_builder(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
-    """The TFDS builder for ``config.data`` (not prepared yet)."""
+def make_builder(data: Dataset | ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
+    """The TFDS builder of a dataset (:func:`slot_jax.data.dataset.resolve`), not prepared yet."""
     import slot_jax.data  # noqa: F401  (registers the builders)
 
-    spec = get_spec(cfg.name)
-    builder_name, config_name = split_name(cfg.name)
+    dataset = resolve(data)
+    spec, cfg = dataset.spec, dataset.config
+    builder_name, config_name = dataset.builder, dataset.variant
     sizes = {k: cfg.get(k) for k in ("num_train", "num_eval") if cfg.get(k)}
     if spec.manual and sizes.get("num_eval"):  # hold out another number of records
         from slot_jax.data.multi_object import holdout_config
@@ -28,34 +30,36 @@ def make_builder(cfg: ml_collections.ConfigDict) -> tfds.core.DatasetBuilder:
         cls = tfds.builder_cls(builder_name)
         config_name = config_name or cls.BUILDER_CONFIGS[0].name
         config = holdout_config(cls, config_name, sizes["num_eval"])
-        return tfds.builder(builder_name, config=config, data_dir=data_dir(cfg))
+        return tfds.builder(builder_name, config=config, data_dir=data_dir(dataset))
     if spec.procedural and sizes:
         from slot_jax.data.procedural.base import sized_config
 
         cls = tfds.builder_cls(builder_name)
         config_name = config_name or cls.BUILDER_CONFIGS[0].name
         config = sized_config(cls, config_name, sizes.get("num_train"), sizes.get("num_eval"))
-        return tfds.builder(builder_name, config=config, data_dir=data_dir(cfg))
-    return tfds.builder(cfg.name, data_dir=data_dir(cfg))
+        return tfds.builder(builder_name, config=config, data_dir=data_dir(dataset))
+    return tfds.builder(dataset.name, data_dir=data_dir(dataset))
 
 
 def prepare_builder(
-    cfg: ml_collections.ConfigDict, *, download: bool = False
+    data: Dataset | ml_collections.ConfigDict, *, download: bool = False
 ) -> tfds.core.DatasetBuilder:
-    """Prepares ``config.data`` if needed and returns its builder.
+    """Prepares a dataset (``config.data``, or its :class:`slot_jax.data.dataset.Dataset`) if
+    needed and returns its builder.
 
     Procedural datasets are generated (with a progress bar); the DeepMind multi-object datasets are
     converted from the files in ``config.data.manual_dir``. A dataset that TFDS downloads (CLEVR,
     17.7 GiB) is only downloaded with ``download=True``, as ``python -m slot_jax.data.prepare`` does;
     otherwise an unprepared one is a FileNotFoundError that names that command.
     """
-    spec = get_spec(cfg.name)
-    builder = make_builder(cfg)
+    dataset = resolve(data)
+    spec, cfg = dataset.spec, dataset.config
+    builder = make_builder(dataset)
     if spec.manual:
         manual = os.path.expanduser(cfg.manual_dir) if cfg.get("manual_dir") else None
-        return _prepare(cfg, builder, tfds.download.DownloadConfig(manual_dir=manual))
+        return _prepare(dataset, builder, tfds.download.DownloadConfig(manual_dir=manual))
     if spec.procedural or download:
-        return _prepare(cfg, builder)
+        return _prepare(dataset, builder)
     if not builder.is_prepared():
         raise FileNotFoundError(
             f"TFDS dataset {cfg.name!r} is not prepared in {builder.data_dir!r}. Prepare it once "
@@ -67,7 +71,7 @@ def prepare_builder(
 
 
 def _prepare(
-    cfg: ml_collections.ConfigDict,
+    dataset: Dataset,
     builder: tfds.core.DatasetBuilder,
     download_config: tfds.download.DownloadConfig | None = None,
 ) -> tfds.core.DatasetBuilder:
@@ -77,7 +81,7 @@ def _prepare(
     try:
         builder.download_and_prepare(download_config=download_config)
     except FileExistsError:
-        finished = make_builder(cfg)  # a new builder reads the dataset the other process wrote
+        finished = make_builder(dataset)  # a new builder reads the dataset the other process wrote
         if not finished.is_prepared():
             raise
         return finished

@@ -18,6 +18,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
+from slot_jax.data.dataset import Dataset, resolve
 from slot_jax.data.iterators import eval_iterator
 from slot_jax.evaluation.collapse import collapse_warning
 from slot_jax.evaluation.images import log_images
@@ -33,7 +34,8 @@ EVAL_KEY_SALT = 0x5EED
 
 @dataclasses.dataclass
 class Evaluator:
-    """Evaluates ``params`` of ``model`` on the held-out split of ``config.data``.
+    """Evaluates ``params`` of ``model`` on the held-out split of ``dataset`` (the run's
+    ``config.data``, resolved; default: resolved here).
 
     The eval step is compiled once (on first use) and reused by every call.
     """
@@ -41,9 +43,12 @@ class Evaluator:
     config: ml_collections.ConfigDict
     model: nn.Module
     par: DataParallel
+    dataset: Dataset | None = None
 
     def __post_init__(self):
-        step = make_eval_step(self.model, self.config, self.par.axis_name)
+        if self.dataset is None:
+            self.dataset = resolve(self.config.data)
+        step = make_eval_step(self.model, self.config, self.dataset, self.par.axis_name)
         self._step = self.par.compile(step, donate_state=False)
 
     def __call__(self, params: Any, key: jax.Array) -> tuple[dict, dict]:
@@ -52,15 +57,15 @@ class Evaluator:
         key = jax.random.fold_in(key, EVAL_KEY_SALT)
         chunks, first = [], None
         batches = eval_iterator(
-            self.config.data, global_batch_size=self.config.eval_batch_size,
-            num_examples=self.config.data.get("eval_examples"),
+            self.dataset, global_batch_size=self.config.eval_batch_size,
+            num_examples=self.dataset.config.get("eval_examples"),
         )
         for i, batch in enumerate(batches):
             first = first or batch
             metrics = self._step(params, self.par.shard_batch(batch), jax.random.fold_in(key, i))
             chunks.append(jax.device_get(self.par.gather(metrics)))
         if not chunks:
-            raise ValueError(f"The evaluation split of {self.config.data.name!r} is empty.")
+            raise ValueError(f"The evaluation split of {self.dataset.name!r} is empty.")
         per_image = {k: np.concatenate([c[k] for c in chunks]) for k in chunks[0]}
         return summarize(per_image), first
 

@@ -10,14 +10,18 @@ import os
 import ml_collections
 
 from slot_jax.baselines import baseline_scores
+from slot_jax.data.dataset import Dataset
 from slot_jax.evaluation.collapse import collapse_warning
 from slot_jax.evaluation.results import results_path
 from slot_jax.evaluation.summary import summary_line
 
 
-def final_report(config: ml_collections.ConfigDict, workdir: str, step: int) -> list[str]:
+def final_report(
+    config: ml_collections.ConfigDict, workdir: str, step: int, dataset: Dataset | None = None
+) -> list[str]:
     """The lines to print after training ended at ``step``; ``[]`` when no evaluation was written
-    at that step (``config.eval_every`` 0, or a run stopped early)."""
+    at that step (``config.eval_every`` 0, or a run stopped early). ``dataset``: the run's
+    ``config.data``, resolved (default: resolved here)."""
     path = results_path(workdir, step)
     if not os.path.isfile(path):
         return []
@@ -25,7 +29,7 @@ def final_report(config: ml_collections.ConfigDict, workdir: str, step: int) -> 
         metrics = json.load(f)["metrics"]
     if "fg_ari" not in metrics:  # set prediction: its own summary line
         return [summary_line(step, metrics), f"Metrics: {path}"]
-    base = baseline_scores(config)
+    base = baseline_scores(config, dataset)
     k = config.model.num_slots
 
     def scores(key: str) -> str:

@@ -18,7 +18,7 @@ import jax
 import jax.numpy as jnp
 import ml_collections
 
-from slot_jax.data.registry import get_spec, split_name
+from slot_jax.data.dataset import Dataset
 from slot_jax.evaluation.collapse import foreground_usage, mask_usage
 from slot_jax.lib.forward import forward
 from slot_jax.metrics import contingency_table, ids_from_masks, metrics_from_table
@@ -57,20 +57,19 @@ def set_prediction_outputs(model, params, batch, rng, axis_name) -> dict[str, jn
     }
 
 
-def num_true_ids(config: ml_collections.ConfigDict) -> int:
+def num_true_ids(dataset: Dataset) -> int:
     """Static size of the true-id axis: the most objects per image plus the background."""
-    spec = get_spec(config.data.name)
-    most = spec.most_objects(split_name(config.data.name)[1]) or 15
-    return most + 1
+    return (dataset.most_objects or 15) + 1
 
 
-def make_eval_step(model: nn.Module, config: ml_collections.ConfigDict, axis_name: str | None):
+def make_eval_step(
+    model: nn.Module, config: ml_collections.ConfigDict, dataset: Dataset, axis_name: str | None
+):
     """``eval_step(params, batch, rng) -> per-image outputs [b, ...]`` plus the padding mask."""
     if config.model.architecture == "set_prediction":
         outputs = set_prediction_outputs
     else:
-        has_ids = get_spec(config.data.name).has_ids
-        outputs = autoencoder_outputs(num_true_ids(config) if has_ids else None)
+        outputs = autoencoder_outputs(num_true_ids(dataset) if dataset.has_ids else None)
 
     def eval_step(params: Any, batch: dict, rng: jax.Array) -> dict[str, jnp.ndarray]:
         return {**outputs(model, params, batch, rng, axis_name), "padding_mask": batch["padding_mask"]}

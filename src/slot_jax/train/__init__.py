@@ -8,7 +8,7 @@ from slot_jax.train.loop import NonFiniteLossError, train
 from slot_jax.train.optim import make_optimizer, make_schedule, paper_schedule, warmup_cosine_schedule
 from slot_jax.train.setup import Setup, abstract_state, build_setup, init_state, state_from_params
 from slot_jax.train.step import make_train_step
-from slot_jax.train.validate import ConfigError, validate_config
+from slot_jax.train.validate import ConfigError, validate_config, validate_run
 
 __all__ = [
     "ConfigError",
@@ -27,5 +27,6 @@ __all__ = [
     "build_setup",
     "train",
     "validate_config",
+    "validate_run",
     "warmup_cosine_schedule",
 ]

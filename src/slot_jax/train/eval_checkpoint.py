@@ -6,14 +6,19 @@ import os
 
 import ml_collections
 
+from slot_jax.data.dataset import Dataset
 from slot_jax.lib import checkpoint
 from slot_jax.train.setup import build_setup
 
 
 def evaluate(
-    config: ml_collections.ConfigDict, workdir: str, checkpoint_step: int | None = None
+    config: ml_collections.ConfigDict, workdir: str, checkpoint_step: int | None = None,
+    dataset: Dataset | None = None,
 ) -> dict:
     """Evaluates the checkpoint at ``checkpoint_step`` (default: the newest that restores).
+
+    ``dataset``: ``config.data`` as validation returned it, when the caller has validated
+    ``config`` (see :func:`slot_jax.train.build_setup`).
 
     Raises FileNotFoundError without checkpoints, and :class:`slot_jax.lib.checkpoint.CheckpointError`
     (a FileNotFoundError) when the requested one, or every one, does not restore.
@@ -21,7 +26,7 @@ def evaluate(
     Writes what the periodic evaluation writes (:meth:`slot_jax.evaluation.Evaluator.report`) and
     returns ``{"step", "metrics", "path", "line"}``.
     """
-    run = build_setup(config)
+    run = build_setup(config, dataset=dataset)
     if not os.path.isdir(checkpoint.checkpoint_dir(workdir)):
         raise FileNotFoundError(
             f"No checkpoints in workdir {os.path.abspath(workdir)!r}; train first with "

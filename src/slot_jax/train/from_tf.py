@@ -14,7 +14,7 @@ from slot_jax.lib import checkpoint
 from slot_jax.tf_checkpoint import ConversionError, flax_params, read_checkpoint
 from slot_jax.train.optim import make_optimizer
 from slot_jax.train.setup import state_from_params
-from slot_jax.train.validate import validate_config
+from slot_jax.train.validate import validate_run
 
 
 def convert_tf_checkpoint(
@@ -31,13 +31,13 @@ def convert_tf_checkpoint(
     raised beyond it). ``step=0`` fine-tunes on a fresh schedule, warm-up included.
 
     Returns ``{"step", "path", "global_step", "parameters"}``. Raises ConfigError for an invalid
-    config, FileNotFoundError without a checkpoint at ``tf_checkpoint``,
+    config or ``workdir``, FileNotFoundError without a checkpoint at ``tf_checkpoint``,
     :class:`slot_jax.tf_checkpoint.TFCheckpointError` for a checkpoint of other code,
     :class:`slot_jax.tf_checkpoint.ConversionError` for one that does not fit ``config.model``
     (or a negative ``step``) and FileExistsError when ``workdir`` already holds checkpoints; it
     writes nothing then.
     """
-    validate_config(config)
+    validate_run(config, workdir)
     source = read_checkpoint(tf_checkpoint)
     params = flax_params(source.variables, config.model)
     if step is None:

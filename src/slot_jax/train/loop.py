@@ -11,6 +11,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
+from slot_jax.data.dataset import Dataset
 from slot_jax.evaluation.images import log_images
 from slot_jax.lib.logger import Logger
 from slot_jax.lib.progress import Progress
@@ -18,10 +19,10 @@ from slot_jax.lib.state import TrainState
 from slot_jax.lib.trainer_checkpoints import Checkpoints
 from slot_jax.lib.workdir_lock import workdir_lock
 from slot_jax.train.records import parameter_overview, save_config
-from slot_jax.train.setup import build_setup
+from slot_jax.train.setup import Setup, build_setup
 from slot_jax.train.slow_run import TIMED_STEPS, slow_run_warning
 from slot_jax.train.stop_signals import NAMES, StopSignals, TrainingStopped
-from slot_jax.train.validate import validate_paths
+from slot_jax.train.validate import validate_run
 
 
 class NonFiniteLossError(RuntimeError):
@@ -48,11 +49,14 @@ def train(
     workdir: str,
     step_callback: Callable[[int], None] | None = None,
     devices: list | None = None,
+    dataset: Dataset | None = None,
 ) -> TrainState:
     """Trains ``config`` in ``workdir``, resuming from its latest checkpoint; returns the state.
 
     ``step_callback(step)`` runs after each step on the host (tests use it to send signals).
-    ``devices`` restricts data parallelism to a subset (default: all devices).
+    ``devices`` restricts data parallelism to a subset (default: all devices). ``dataset`` is
+    ``config.data`` as :func:`slot_jax.train.validate.validate_run` returned it when the caller has
+    validated ``config`` and ``workdir`` already; without it, they are validated here.
 
     SIGTERM at any time (set-up included), or Ctrl-C (SIGINT) once training runs, ends the run
     after the current step: the step reached is saved, then :class:`TrainingStopped` (a
@@ -60,12 +64,13 @@ def train(
     :class:`slot_jax.lib.workdir_lock.WorkdirInUseError` when another trainer uses ``workdir``.
     """
     with StopSignals() as stop, contextlib.ExitStack() as on_exit:
-        return _train(config, workdir, stop, step_callback, devices, on_exit)
+        if dataset is None:
+            dataset = validate_run(config, workdir, len(devices) if devices else None)
+        return _train(build_setup(config, devices, dataset), workdir, stop, step_callback, on_exit)
 
 
-def _train(config, workdir, stop: StopSignals, step_callback, devices, on_exit) -> TrainState:
-    run = build_setup(config, devices)  # validates the config
-    validate_paths(config, workdir)
+def _train(run: Setup, workdir, stop: StopSignals, step_callback, on_exit) -> TrainState:
+    config = run.config
     os.makedirs(workdir, exist_ok=True)
     lead = jax.process_index() == 0
     if lead:

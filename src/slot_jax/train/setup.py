@@ -1,9 +1,10 @@
 """One set-up path: everything a run builds from a config, for the trainer, ``--mode=eval``, the
 benchmark and the notebook alike.
 
-:func:`build_setup` validates the config and builds the data parallelism, the model, the optimiser
-and its schedule, the compiled train step (with the task's loss) and the evaluator; :class:`Setup`
-then gives the initial or abstract state and the training batches. Compilation happens on first use.
+:func:`build_setup` validates the config, resolving ``config.data`` to the run's one
+:class:`slot_jax.data.Dataset`, and builds the data parallelism, the model, the optimiser and its
+schedule, the compiled train step (with the task's loss) and the evaluator; :class:`Setup` then gives
+the initial or abstract state and the training batches. Compilation happens on first use.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import jax.numpy as jnp
 import ml_collections
 import optax
 
+from slot_jax.data.dataset import Dataset
 from slot_jax.data.iterators import Batch, train_iterator
 from slot_jax.evaluation import Evaluator
 from slot_jax.lib.parallel import DataParallel
@@ -64,6 +66,7 @@ class Setup:
 
     Attributes:
       config: the validated config.
+      dataset: ``config.data`` resolved: what the training batches and the evaluator read.
       par: data parallelism over the run's devices (``config.parallelism``).
       model: the Flax module of ``config.model``.
       optimizer, schedule: Adam on ``config.schedule`` (see :mod:`slot_jax.train.optim`).
@@ -73,6 +76,7 @@ class Setup:
     """
 
     config: ml_collections.ConfigDict
+    dataset: Dataset
     par: DataParallel
     model: nn.Module
     optimizer: optax.GradientTransformation
@@ -95,23 +99,30 @@ class Setup:
     def train_batches(self, start_step: int = 0) -> Iterator[Batch]:
         """The training stream from ``start_step`` on (a pure function of seed and step)."""
         return train_iterator(
-            self.config.data, global_batch_size=self.config.batch_size, seed=self.config.seed,
+            self.dataset, global_batch_size=self.config.batch_size, seed=self.config.seed,
             start_step=start_step,
         )
 
 
-def build_setup(config: ml_collections.ConfigDict, devices: list | None = None) -> Setup:
+def build_setup(
+    config: ml_collections.ConfigDict, devices: list | None = None, dataset: Dataset | None = None
+) -> Setup:
     """Validates ``config`` and builds its run over ``devices`` (default: all devices).
 
-    Raises :class:`slot_jax.train.ConfigError` with a one-line fix for an inconsistent config.
+    ``dataset`` is ``config.data`` as :func:`slot_jax.train.validate.validate_run` returned it, for a
+    caller that has validated ``config`` already (the trainer, ``--mode=eval``); without it,
+    ``config`` is validated here. Raises :class:`slot_jax.train.ConfigError` with a one-line fix for
+    an inconsistent config.
     """
-    validate_config(config, len(devices) if devices else None)
+    if dataset is None:
+        dataset = validate_config(config, len(devices) if devices else None)
     par = DataParallel(config.parallelism, devices=devices)
     model = build_model(config.model, config.dtype)
     optimizer, schedule = make_optimizer(config), make_schedule(config)
     loss = LOSSES[config.model.architecture]
     step = make_train_step(model, optimizer, schedule, par.axis_name, loss)
     return Setup(
-        config=config, par=par, model=model, optimizer=optimizer, schedule=schedule,
-        train_step=par.compile(step, donate_state=True), evaluator=Evaluator(config, model, par),
+        config=config, dataset=dataset, par=par, model=model, optimizer=optimizer,
+        schedule=schedule, train_step=par.compile(step, donate_state=True),
+        evaluator=Evaluator(config, model, par, dataset),
     )

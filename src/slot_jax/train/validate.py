@@ -1,26 +1,30 @@
 """Checks a config, and the directories a run writes, before anything is built, compiled or generated;
-each problem is a one-line error that names the key and the fix."""
+each problem is a one-line error that names the key and the fix.
+
+:func:`validate_run` runs every check of a run once: the training keys here, the model's part
+(:func:`slot_jax.models.build.check_model_config`), the data's (:func:`slot_jax.data.check.check_data`,
+which resolves ``config.data`` to the run's :class:`slot_jax.data.Dataset`), how the model and the
+data fit together, and the paths.
+"""
 
 from __future__ import annotations
-
-import math
-import os
 
 import jax
 import ml_collections
 
-from slot_jax.data.iterators import SOURCES, resolve_source
-from slot_jax.data.registry import get_spec, split_name
+from slot_jax.data.check import check_data, check_data_dir
+from slot_jax.data.dataset import Dataset, resolve
+from slot_jax.lib.checks import ConfigError, check_choice, check_count, check_real, unwritable
 from slot_jax.lib.parallel import MODES
-from slot_jax.lib.quiet import installed
 from slot_jax.models.build import check_model_config
 from slot_jax.properties import NUM_PROPERTIES
 from slot_jax.train.optim import SCHEDULES
 
-NONFINITE_MODES = ("stop", "skip")
-TARGETS = (None, "set_prediction")
+__all__ = ["ConfigError", "validate_config", "validate_paths", "validate_run"]
 
-# (key, least value, what it is); every one an integer. Optional keys (None: the default) follow.
+NONFINITE_MODES = ("stop", "skip")
+
+# (key, least value, what it is); every one an integer. The data's are checked by the data.
 _COUNTS = (
     ("batch_size", 1, "the global training batch"),
     ("eval_batch_size", 1, "the global evaluation batch"),
@@ -36,19 +40,7 @@ _COUNTS = (
     ("model.slot_attention.num_iterations", 1, "attention iterations (the paper: 3)"),
     ("model.slot_attention.mlp_hidden_size", 1, "the slot MLP's width"),
     ("model.slot_attention.num_heads", 1, "attention heads (the paper: 1)"),
-    ("data.shuffle_buffer", 1, "shuffled examples in memory"),
-    ("data.max_set_size", 1, "objects per set-prediction target"),
 )
-_OPTIONAL_COUNTS = (
-    ("data.num_train", 1, "generated training examples; unset for the builder's"),
-    ("data.num_eval", 1, "held-out examples; unset for the builder's"),
-    ("data.max_objects", 1, "the most objects an image may hold; unset for all images"),
-    ("data.eval_examples", 1, "evaluated examples; unset for the whole split"),
-)
-
-
-class ConfigError(ValueError):
-    """A config that cannot train; the message names the key and the fix."""
 
 
 def _get(config: ml_collections.ConfigDict, key: str):
@@ -58,107 +50,22 @@ def _get(config: ml_collections.ConfigDict, key: str):
     return value
 
 
-def _is_number(value) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-
-
-def _check_count(config, key: str, least: int, what: str, optional: bool = False) -> None:
-    value = _get(config, key)
-    if optional and value is None:
-        return
-    if not (isinstance(value, int) and not isinstance(value, bool) and value >= least):
-        raise ConfigError(
-            f"config.{key}={value!r} must be an integer >= {least} ({what}); set "
-            f"--config.{key} to one."
-        )
-
-
-def _check_real(config, key: str, what: str, *, above: float | None = None,
-                least: float | None = None, most: float | None = None) -> None:
-    value = _get(config, key)
-    ok = _is_number(value) and (above is None or value > above) and (least is None or value >= least)
-    if not (ok and (most is None or value <= most)):
-        bounds = [f"> {above}" if above is not None else f">= {least}"]
-        bounds += [f"<= {most}"] if most is not None else []
-        raise ConfigError(
-            f"config.{key}={value!r} must be a finite number {' and '.join(bounds)} ({what}); set "
-            f"--config.{key} to one."
-        )
-
-
-def _check_choice(key: str, value, choices) -> None:
-    if value not in choices:
-        raise ConfigError(f"Unknown config.{key}={value!r}; choose one of {list(choices)}.")
-
-
-def _check_dataset(name: str):
-    """The spec of ``config.data.name``; its TFDS config (after '/') must be one the builder has."""
-    try:
-        spec = get_spec(name)
-    except ValueError as err:
-        raise ConfigError(str(err)) from None
-    builder, config = split_name(name)
-    if config:
-        if spec.procedural:  # the TFDS configs are the generator's presets
-            from slot_jax.data.procedural import GENERATORS
-
-            known = list(GENERATORS[builder].PRESETS)
-        else:
-            import tensorflow_datasets as tfds
-
-            import slot_jax.data  # noqa: F401  (registers the builders)
-
-            known = [c.name for c in tfds.builder_cls(builder).BUILDER_CONFIGS or ()]
-        if config not in known:
-            raise ConfigError(
-                f"Unknown config.data.name={name!r}: {builder!r} has "
-                + (f"the configs {known}; use '{builder}/<config>'." if known else
-                   f"no configs; use {builder!r}.")
-            )
-    return spec
-
-
-def _check_source(config: ml_collections.ConfigDict, spec) -> None:
-    """The input source can read ``config.data`` here (see :mod:`slot_jax.data.iterators`)."""
-    _check_choice("data.source", config.data.get("source") or "auto", SOURCES)
-    if resolve_source(config.data) == "tfds":
-        if not installed("tensorflow"):
-            raise ConfigError(
-                f"config.data.source={config.data.source!r} needs TensorFlow, which is not "
-                "installed; install tensorflow-cpu and tensorflow-datasets, or set "
-                "config.data.source='memory' (procedural datasets)."
-            )
-        return
-    if not spec.procedural:
-        raise ConfigError(
-            f"config.data.source='memory' makes procedural datasets only, not "
-            f"{config.data.name!r}; set config.data.source='tfds' (needs TensorFlow)."
-        )
-    if config.data.get("targets"):
-        raise ConfigError(
-            f"config.data.targets={config.data.targets!r} needs the tf.data source; set "
-            "config.data.source='tfds' (needs TensorFlow)."
-        )
-
-
-def validate_config(config: ml_collections.ConfigDict, num_devices: int | None = None) -> None:
-    """Raises :class:`ConfigError` for the first inconsistency found.
-
-    ``num_devices`` is the number of devices the batch is split over (default: all).
-    """
-    _check_choice("parallelism", config.get("parallelism"), MODES)
-    _check_choice("on_nonfinite", config.get("on_nonfinite"), NONFINITE_MODES)
-    _check_choice("schedule", config.get("schedule", "paper"), SCHEDULES)
+def _check_training(config: ml_collections.ConfigDict, num_devices: int | None) -> None:
+    """The training keys: choices, counts, rates, the schedule, the batch over the devices."""
+    check_choice("parallelism", config.get("parallelism"), MODES)
+    check_choice("on_nonfinite", config.get("on_nonfinite"), NONFINITE_MODES)
+    check_choice("schedule", config.get("schedule", "paper"), SCHEDULES)
     for key, least, what in _COUNTS:
-        _check_count(config, key, least, what)
-    for key, least, what in _OPTIONAL_COUNTS:
-        _check_count(config, key, least, what, optional=True)
-    _check_real(config, "learning_rate", "the peak learning rate; the paper: 4e-4", above=0)
-    _check_real(config, "grad_clip_norm", "0 disables clipping; SAVi: 0.05", least=0)
-    _check_real(config, "model.slot_attention.epsilon", "the paper: 1e-8", above=0)
+        check_count(key, _get(config, key), least, what)
+    check_real("learning_rate", config.get("learning_rate"), "the peak learning rate; the paper: 4e-4",
+               above=0)
+    check_real("grad_clip_norm", config.get("grad_clip_norm"), "0 disables clipping; SAVi: 0.05",
+               least=0)
+    check_real("model.slot_attention.epsilon", _get(config, "model.slot_attention.epsilon"),
+               "the paper: 1e-8", above=0)
     if config.get("schedule", "paper") == "paper":
-        _check_count(config, "decay_steps", 1, "steps per decay by decay_rate")
-        _check_real(config, "decay_rate", "the paper: 0.5", above=0, most=1)
+        check_count("decay_steps", config.get("decay_steps"), 1, "steps per decay by decay_rate")
+        check_real("decay_rate", config.get("decay_rate"), "the paper: 0.5", above=0, most=1)
     elif config.warmup_steps >= config.num_train_steps:
         raise ConfigError(
             f"config.warmup_steps={config.warmup_steps} leaves no cosine decay within "
@@ -172,44 +79,40 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int | None =
                 f"config.{key}={config[key]} is not divisible by the {n} devices; "
                 f"use a multiple of {n}."
             )
+
+
+def _check_model(config: ml_collections.ConfigDict) -> None:
+    """The model's own check, and the grid encoder's width for Invariant Slot Attention."""
     try:  # the dtype, architecture, slot initialiser and the encoder/decoder geometry
         check_model_config(config.model, config.get("dtype"))
     except ValueError as err:
         raise ConfigError(str(err)) from None
     if config.model.slot_attention.get("kind", "standard") != "standard":
-        _check_count(config, "model.slot_attention.grid_hidden_size", 1, "the grid encoder's width")
+        check_count("model.slot_attention.grid_hidden_size",
+                    config.model.slot_attention.get("grid_hidden_size"), 1, "the grid encoder's width")
+
+
+def _check_fit(config: ml_collections.ConfigDict, dataset: Dataset) -> None:
+    """The model and the data together: image channels and size, the task, slots per object."""
     if config.model.num_channels != 3:
         raise ConfigError(
             f"config.model.num_channels={config.model.num_channels} but every dataset's images are "
             "RGB; set config.model.num_channels=3."
         )
-    spec = _check_dataset(config.data.name)
-    _check_source(config, spec)
-    data_size, model_size = tuple(config.data.image_size), tuple(config.model.image_size)
+    data_size, model_size = dataset.image_size, tuple(config.model.image_size)
     if data_size != model_size:
         raise ConfigError(
             f"config.data.image_size={data_size} but config.model.image_size={model_size}; "
             "set both to the same size."
         )
-    targets = config.data.get("targets")
-    if targets not in TARGETS:
-        raise ConfigError(
-            f"Unknown config.data.targets={targets!r}; choose one of {list(TARGETS)} "
-            "(None: images only)."
-        )
-    if targets and not spec.has_properties:
-        raise ConfigError(
-            f"config.data.targets={targets!r} needs object properties; {config.data.name!r} has "
-            "none (use clevr or procedural_clevr, or leave targets unset)."
-        )
     set_prediction = config.model.architecture == "set_prediction"
     if set_prediction:
-        if not spec.has_properties:
+        if not dataset.spec.has_properties:
             raise ConfigError(
-                f"Set prediction needs object properties; {config.data.name!r} has none "
+                f"Set prediction needs object properties; {dataset.name!r} has none "
                 "(use clevr or procedural_clevr)."
             )
-        if targets != "set_prediction":
+        if dataset.targets != "set_prediction":
             raise ConfigError("Set prediction needs config.data.targets='set_prediction'.")
         width = tuple(config.model.head.features)
         if not width or width[-1] != NUM_PROPERTIES:
@@ -218,7 +121,7 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int | None =
                 f"the property targets; set its last entry to {NUM_PROPERTIES}."
             )
     k = config.model.num_slots
-    most = spec.most_objects(split_name(config.data.name)[1])
+    most = dataset.most_objects
     if config.data.get("max_objects"):
         most = min(most or config.data.max_objects, config.data.max_objects)
     # Object discovery also needs a slot for the background.
@@ -226,7 +129,7 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int | None =
     if k < max(need, 1):
         what = "objects" if set_prediction else "objects plus background"
         raise ConfigError(
-            f"config.model.num_slots={k} is too few for {config.data.name!r}, whose images hold up "
+            f"config.model.num_slots={k} is too few for {dataset.name!r}, whose images hold up "
             f"to {most} {what}; use num_slots >= {need}."
         )
     if set_prediction and config.data.max_set_size > k:
@@ -236,55 +139,42 @@ def validate_config(config: ml_collections.ConfigDict, num_devices: int | None =
         )
 
 
-def _unwritable(path: str) -> str | None:
-    """Why the directory ``path`` cannot be created or written, or None if it can."""
-    if "://" in path:  # a remote file system (gs://...): left to it
-        return None
-    path = os.path.abspath(os.path.expanduser(path))
-    if os.path.exists(path) and not os.path.isdir(path):
-        return "is a file, not a directory"
-    parent = path
-    while not os.path.exists(parent):
-        parent = os.path.dirname(parent)
-    if not os.path.isdir(parent):
-        return f"cannot be created: {parent!r} is a file"
-    if not os.access(parent, os.W_OK | os.X_OK):
-        return "is not writable" if parent == path else f"cannot be created in {parent!r}"
-    return None
+def validate_config(config: ml_collections.ConfigDict, num_devices: int | None = None) -> Dataset:
+    """Raises :class:`ConfigError` for the first inconsistency found: the training keys, then the
+    model's part, the data's, and how the two fit; returns ``config.data`` resolved (the run's one
+    registry lookup).
+
+    ``num_devices`` is the number of devices the batch is split over (default: all).
+    """
+    _check_training(config, num_devices)
+    _check_model(config)
+    dataset = check_data(config.data)
+    _check_fit(config, dataset)
+    return dataset
 
 
-def validate_paths(config: ml_collections.ConfigDict, workdir: str | None = None) -> None:
+def validate_paths(
+    config: ml_collections.ConfigDict, workdir: str | None = None, dataset: Dataset | None = None
+) -> None:
     """Raises :class:`ConfigError` when ``workdir`` cannot be created or written, or when
     ``config.data`` must be generated or converted (procedural and DeepMind datasets not prepared
-    yet) into a data dir that cannot be written. Run after :func:`validate_config`."""
+    yet) into a data dir that cannot be written (:func:`slot_jax.data.check.check_data_dir`). Run
+    after :func:`validate_config`; ``dataset`` is what it returned (default: ``config.data``
+    resolved here)."""
     if workdir is not None:
-        problem = _unwritable(workdir)
+        problem = unwritable(workdir)
         if problem:
             raise ConfigError(
                 f"--workdir={workdir} {problem}; pass a directory this process can write."
             )
-    data_dir = config.data.get("data_dir")
-    if data_dir:
-        problem = _unwritable(data_dir)
-        if problem and problem.startswith("is a file"):
-            raise ConfigError(
-                f"config.data.data_dir={data_dir!r} {problem}; set it to a directory."
-            )
-    spec = get_spec(config.data.name)
-    if not (spec.procedural or spec.manual) or resolve_source(config.data) == "memory":
-        return  # nothing to write: read only (an unprepared download is a FileNotFoundError
-        # naming the command), or generated into memory
-    from tensorflow_datasets.core.constants import DATASET_INFO_FILENAME
+    check_data_dir(resolve(config.data) if dataset is None else dataset)
 
-    from slot_jax.data.sources import make_builder
 
-    folder = str(make_builder(config.data).data_dir)
-    if os.path.exists(os.path.join(folder, DATASET_INFO_FILENAME)):  # prepared (is_prepared() warns)
-        return
-    problem = _unwritable(folder)
-    if problem:
-        where = f"config.data.data_dir={data_dir!r}" if data_dir else "the TFDS data dir (default)"
-        raise ConfigError(
-            f"{where}: {config.data.name!r} is not prepared there and its folder {folder!r} "
-            f"{problem}; set config.data.data_dir to a directory this process can write."
-        )
+def validate_run(
+    config: ml_collections.ConfigDict, workdir: str | None = None, num_devices: int | None = None
+) -> Dataset:
+    """Every check of a run, once: :func:`validate_config`, then :func:`validate_paths`. Returns
+    ``config.data`` resolved, for :func:`slot_jax.train.build_setup` and everything after it."""
+    dataset = validate_config(config, num_devices)
+    validate_paths(config, workdir, dataset)
+    return dataset
