@@ -453,14 +453,12 @@ print("SlotAttention parameters:", sorted(params["SlotAttention_0"]))
 # checkpoint.
 #
 # Nothing is downloaded here. Instead we build the official architecture in Keras
-# (`benchmarks/keras_model.py`, with the official code's layers and attribute names), shrunk to
+# (`slot_jax.testing.keras_model`, with the official code's layers and attribute names), shrunk to
 # 32x32 images, keep its random initial weights, save it as the official `train.py` does, convert it
 # and compare both models on one image with the same slot noise.
 
 # %%
-sys.path.insert(0, str(REPO_DIR / "benchmarks"))
-import keras_model
-
+from slot_jax.testing import keras_model
 from slot_jax.tf_checkpoint import load_tf_params, read_checkpoint
 
 official = slot_jax.clevr_model_config(num_slots=4)  # the official CLEVR architecture, 32x32
