@@ -4,8 +4,9 @@
 module, and ``bridge.lazy_init(model, *inputs)`` creates its parameters from sample inputs (linen
 infers shapes from them). After that the wrapped module is an ordinary NNX submodule: ``nnx.jit``,
 ``nnx.value_and_grad`` and ``nnx.Optimizer`` see its parameters as ``nnx.Param``, and the Rngs'
-``"slots"`` stream draws the Gaussian slot noise on each call. Two tiny models, each initialised,
-checked against linen and trained for a few Adam steps; runs in under a minute on CPU:
+``"slots"`` stream draws the Gaussian slot noise on each call. Two small models, each initialised
+and trained for a few Adam steps (the autoencoder also checked against linen on the same params);
+runs in under a minute on CPU:
 
 * ``PointSetSlots``: NNX layers around ``slot_jax.SlotAttention`` and its Gaussian slot initialiser
   (the model of ``examples/embed_slot_attention.py``, written in NNX);
@@ -55,19 +56,6 @@ class ImageSlots(nnx.Module):
         return self.autoencoder(image, slot_noise)
 
 
-def tiny_image_config():
-    """The sprites autoencoder shrunk to 8x8 images, 3 slots of 16 and 8-channel convolutions."""
-    config = slot_jax.sprites_model_config(num_slots=3, image_size=(8, 8))
-    config.slot_size = 16
-    config.slot_attention.mlp_hidden_size = 16
-    config.encoder.features = (8, 8)
-    config.encoder.strides = (1, 1)
-    config.encoder.mlp_features = (16, 16)
-    config.decoder.features = (8, 8)
-    config.decoder.strides = (1, 1)
-    return config
-
-
 def make_train_step(loss_fn: Callable) -> Callable:
     """``step(model, optimizer, batch) -> loss``: one compiled optimizer step on
     ``loss_fn(model, batch)``; the model and optimizer are updated in place."""
@@ -83,7 +71,7 @@ def make_train_step(loss_fn: Callable) -> Callable:
 
 def train(model: nnx.Module, loss_fn: Callable, batch: jnp.ndarray, steps: int) -> list[float]:
     """The loss of each of ``steps`` Adam steps on the same ``batch``."""
-    optimizer = nnx.Optimizer(model, optax.adam(1e-2), wrt=nnx.Param)
+    optimizer = nnx.Optimizer(model, optax.adam(2e-3), wrt=nnx.Param)
     step = make_train_step(loss_fn)
     return [float(step(model, optimizer, batch)) for _ in range(steps)]
 
@@ -116,7 +104,7 @@ def main(steps: int = 8) -> dict:
     point_model = bridge.lazy_init(PointSetSlots(rngs=rngs), points)
     scores, slots, attention = nnx.jit(lambda model, x: model(x))(point_model, points)
 
-    config = tiny_image_config()
+    config = slot_jax.sprites_model_config(num_slots=3, image_size=(8, 8))  # the sprites model, 8x8
     image = jax.random.uniform(jax.random.key(3), (4, *config.image_size, 3), minval=-1, maxval=1)
     image_model = bridge.lazy_init(ImageSlots(config, rngs=rngs), image)
     # With the same params and slot noise, the bridged module computes what linen computes.
