@@ -10,7 +10,7 @@ pins every subprocess to those cores (``0`` is one core, as the learning test ru
 
 Ours is ``slot_jax.benchmark``'s step benchmark: the trainer's own train step (model, Adam, loss,
 donated state) on a fixed batch of uniform images in [-1, 1]. TF's is the Keras model of
-``benchmarks/keras_model.py`` built from the same config, with Adam in a ``tf.function``, on the
+``slot_jax.testing.keras_model`` built from the same config, with Adam in a ``tf.function``, on the
 same images.
 """
 
@@ -52,9 +52,9 @@ def _images(config):
 
 def tf_worker(case: str, steps: int, warmup: int, extra: list[str]) -> dict:
     """Times the Keras model's train step on ``case``."""
-    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-    import keras_model
     import tensorflow as tf
+
+    from slot_jax.testing import keras_model
 
     config = _config(case, extra)
     model = keras_model.build_model(config.model, config.batch_size)

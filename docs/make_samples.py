@@ -18,8 +18,8 @@ import numpy as np
 from PIL import Image
 
 import slot_jax.data.procedural.builders  # noqa: F401  (registers the builders)
-from slot_jax import visualize
 from slot_jax.data.procedural.base import ProceduralBuilder
+from slot_jax.evaluation import visualize
 
 MAX_BYTES = 300_000
 GAP = 4

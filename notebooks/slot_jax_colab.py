@@ -197,7 +197,7 @@ import tensorflow_datasets as tfds
 from absl import logging
 
 from slot_jax.data import eval_iterator, prepare_builder
-from slot_jax.visualize import colorize_ids
+from slot_jax.evaluation.visualize import colorize_ids
 
 logging.set_verbosity(logging.ERROR)  # the trainer logs progress at INFO; we print our own
 tfds.disable_progress_bar()
@@ -286,15 +286,15 @@ print(f"loss: {losses[0]:.4f} at step {steps[0]} -> {losses[-1]:.4f} at step {st
 # %% [markdown]
 # ### Reconstructions and slots
 #
-# `slot_jax.visualize.slot_grid` lays out one row per image: the input and the reconstruction,
-# then each slot's decoding (its mask times its colours, on white), the segmentation (each pixel
-# coloured by its most likely slot, over the input), and the last Slot Attention iteration's
-# attention of each slot over the encoder positions. A slot has the same colour in the
-# segmentation and in its attention map. We apply the trained model to the held-out images
-# shown above.
+# `slot_jax.evaluation.visualize.slot_grid` lays out one row per image: the input and the
+# reconstruction, then each slot's decoding (its mask times its colours, on white), the segmentation
+# (each pixel coloured by its most likely slot, over the input), and the last Slot Attention
+# iteration's attention of each slot over the encoder positions. A slot has the same colour in the
+# segmentation and in its attention map. We apply the trained model to the held-out images shown
+# above.
 
 # %%
-from slot_jax.visualize import slot_grid
+from slot_jax.evaluation.visualize import slot_grid
 
 model = slot_jax.build_model(config.model, config.dtype)
 out = jax.jit(model.apply)(
@@ -453,14 +453,12 @@ print("SlotAttention parameters:", sorted(params["SlotAttention_0"]))
 # checkpoint.
 #
 # Nothing is downloaded here. Instead we build the official architecture in Keras
-# (`benchmarks/keras_model.py`, with the official code's layers and attribute names), shrunk to
+# (`slot_jax.testing.keras_model`, with the official code's layers and attribute names), shrunk to
 # 32x32 images, keep its random initial weights, save it as the official `train.py` does, convert it
 # and compare both models on one image with the same slot noise.
 
 # %%
-sys.path.insert(0, str(REPO_DIR / "benchmarks"))
-import keras_model
-
+from slot_jax.testing import keras_model
 from slot_jax.tf_checkpoint import load_tf_params, read_checkpoint
 
 official = slot_jax.clevr_model_config(num_slots=4)  # the official CLEVR architecture, 32x32

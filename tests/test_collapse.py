@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from slot_jax.evaluation.collapse import collapse_warning, foreground_usage, mask_usage
-from slot_jax.metrics import contingency_table, ids_from_masks
+from slot_jax.evaluation.metrics import contingency_table, ids_from_masks
 
 
 def _masks(assign: np.ndarray, k: int) -> jnp.ndarray:

@@ -1,7 +1,7 @@
 """The official TF2 checkpoints in slot_jax (``slot_jax.tf_checkpoint``, ``python -m slot_jax.convert``).
 
 No official checkpoint can be downloaded here, so each test builds the official architecture with
-Keras (``benchmarks/keras_model.py``: the official object graph), gives it random weights and
+Keras (:mod:`slot_jax.testing.keras_model`: the official object graph), gives it random weights and
 biases, saves it as the official ``train.py`` does (``tf.train.Checkpoint(network=model,
 optimizer=..., global_step=...)``), converts it and compares both models' outputs on the same image
 and slot noise. Keras 3 (``tf.keras`` under TensorFlow 2.21) and Keras 2 (``tf_keras``, the
@@ -26,6 +26,7 @@ from conftest import REPO
 from slot_jax.config_base import load_config
 from slot_jax.lib.quiet import import_quietly
 from slot_jax.models import build_model
+from slot_jax.testing import keras_model
 from slot_jax.tf_checkpoint import (
     ConversionError,
     TFCheckpointError,
@@ -37,9 +38,6 @@ from slot_jax.tf_checkpoint.reader import canonical_names
 
 import_quietly("tensorflow")
 import tensorflow as tf  # noqa: E402
-
-sys.path.insert(0, str(REPO / "benchmarks"))
-import keras_model  # noqa: E402
 
 TOLERANCE = 1e-4
 KERAS = {"keras3": lambda: tf.keras, "keras2": lambda: pytest.importorskip("tf_keras")}

@@ -8,12 +8,11 @@ from conftest import REPO
 
 from slot_jax.config_base import load_config
 
-sys.path.insert(0, str(REPO / "benchmarks"))
-
 
 def test_keras_model_has_the_official_parameter_count():
-    import keras_model
     import tensorflow as tf
+
+    from slot_jax.testing import keras_model
 
     config = load_config(str(REPO / "configs" / "procedural_clevr.py"))
     model = keras_model.build_model(config.model, 1)

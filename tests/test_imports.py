@@ -8,6 +8,9 @@ as imported too; a module's own enclosing packages do not (they are already bein
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -136,3 +139,22 @@ def test_public_api_is_unchanged():
     }
     assert set(slot_jax.__all__) == public
     assert all(callable(getattr(slot_jax, name)) for name in public)
+
+
+def test_metrics_import_without_the_evaluator():
+    """``slot_jax`` and its metrics load neither the evaluator, the trainer, the data nor TensorFlow
+    (``slot_jax.evaluation`` loads its public names on first use)."""
+    code = (
+        "import sys, slot_jax\n"
+        "from slot_jax.evaluation.metrics import adjusted_rand_index\n"
+        "from slot_jax.evaluation.visualize import slot_grid\n"
+        "heavy = ('tensorflow', 'slot_jax.evaluation.evaluator', 'slot_jax.train', 'slot_jax.data')\n"
+        "print(sorted(m for m in sys.modules if m.startswith(heavy)))\n"
+        "from slot_jax.evaluation import Evaluator, summarize\n"
+        "print(Evaluator.__module__, summarize.__module__)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(SRC), os.environ.get("PYTHONPATH", "")])}
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+    ).stdout.splitlines()
+    assert out == ["[]", "slot_jax.evaluation.evaluator slot_jax.evaluation.summary"]

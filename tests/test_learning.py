@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from conftest import REPO, load_repo_config
 
-from slot_jax.baselines import baseline_fg_aris, grid_ids
+from slot_jax.evaluation.baselines import baseline_fg_aris, grid_ids
 from slot_jax.evaluation.collapse import collapse_warning
 from slot_jax.evaluation.results import results_path
 from slot_jax.seeds import run_seeds

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import adjusted_rand_score
 
-from slot_jax import metrics
+from slot_jax.evaluation import metrics
 
 STATIC = ("ignore_background", "num_true", "num_pred")
 ari = jax.jit(metrics.adjusted_rand_index, static_argnames=STATIC)

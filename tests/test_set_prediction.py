@@ -12,10 +12,10 @@ from conftest import tiny_set_prediction_config
 import slot_jax
 from slot_jax.data.procedural import clevr_render
 from slot_jax.data.targets import set_prediction_targets
+from slot_jax.evaluation.set_metrics import ap_at_thresholds, average_precision
+from slot_jax.lib.losses import hungarian_huber_loss, match, pairwise_huber_cost
 from slot_jax.models import set_prediction_model_config
 from slot_jax.properties import NUM_PROPERTIES, PROPERTY_SLICES
-from slot_jax.set_loss import hungarian_huber_loss, match, pairwise_huber_cost
-from slot_jax.set_metrics import ap_at_thresholds, average_precision
 
 loss_and_grad = jax.jit(jax.value_and_grad(hungarian_huber_loss))
 

@@ -3,7 +3,13 @@
 import numpy as np
 from PIL import Image
 
-from slot_jax.visualize import colorize_ids, png_scale, save_png, segmentation_colors, slot_grid
+from slot_jax.evaluation.visualize import (
+    colorize_ids,
+    png_scale,
+    save_png,
+    segmentation_colors,
+    slot_grid,
+)
 
 
 def random_outputs(batch=3, slots=5, height=12, width=20):

@@ -18,16 +18,16 @@ Public modules (``flax.linen``):
   :func:`ap_at_thresholds`.
 """
 
-from slot_jax.metrics import (
+from slot_jax.evaluation.metrics import (
     adjusted_rand_index,
     hungarian_miou,
     mean_best_overlap,
     segmentation_metrics,
 )
+from slot_jax.evaluation.set_metrics import ap_at_thresholds
+from slot_jax.lib.losses import hungarian_huber_loss
 from slot_jax.models import *  # noqa: F403  (every public model name)
 from slot_jax.models import __all__ as _MODEL_NAMES
-from slot_jax.set_loss import hungarian_huber_loss
-from slot_jax.set_metrics import ap_at_thresholds
 
 __version__ = "0.1.0"
 

@@ -1,8 +1,8 @@
 """The 19-d CLEVR object-property vector of set prediction.
 
 Shared by the model's predictions (:mod:`slot_jax.models.set_prediction`), the targets
-(:mod:`slot_jax.data.targets`), the loss (:mod:`slot_jax.set_loss`) and AP
-(:mod:`slot_jax.set_metrics`), in this order:
+(:mod:`slot_jax.data.targets`), the loss (:mod:`slot_jax.lib.losses`) and AP
+(:mod:`slot_jax.evaluation.set_metrics`), in this order:
 
 ====================  =====  =========================================================
 property              dims   encoding

@@ -9,7 +9,7 @@ The dataset is prepared once, before any seed starts. From the command line::
     python -m slot_jax.seeds --config=configs/learning_test.py --workdir=DIR --seeds=0,1,2,3,4 \\
         [--config.<key>=<value> ...]
 
-prints each seed's final metrics beside the trivial baselines (:mod:`slot_jax.baselines`) and
+prints each seed's final metrics beside the trivial baselines (:mod:`slot_jax.evaluation.baselines`) and
 writes them, with every curve, to ``DIR/seeds.json``. The learning test runs the same function.
 """
 
@@ -130,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         seeds = [int(s) for s in args.seeds.split(",")]
     except ValueError:
         parser.error(f"--seeds={args.seeds!r} is not a comma-separated list of integers.")
-    from slot_jax.baselines import baseline_fg_aris
+    from slot_jax.evaluation.baselines import baseline_fg_aris
 
     stopped = "error: SIGTERM: every seed stopped; rerun the command to resume them."
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(stopped))

@@ -25,9 +25,9 @@ from slot_jax.evaluation.images import log_images
 from slot_jax.evaluation.outputs import make_eval_step
 from slot_jax.evaluation.results import results_path, write_results
 from slot_jax.evaluation.summary import summarize, summary_line
+from slot_jax.evaluation.visualize import png_scale, save_png
 from slot_jax.lib.logger import Logger
 from slot_jax.lib.parallel import DataParallel
-from slot_jax.visualize import png_scale, save_png
 
 EVAL_KEY_SALT = 0x5EED
 

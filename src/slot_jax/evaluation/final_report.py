@@ -1,6 +1,6 @@
 """The last lines of a finished training run: its held-out scores beside the trivial baselines
-(:mod:`slot_jax.baselines`), the collapse warning if it applies, and where the slot grid and the
-metrics JSON are."""
+(:mod:`slot_jax.evaluation.baselines`), the collapse warning if it applies, and where the slot grid
+and the metrics JSON are."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import os
 
 import ml_collections
 
-from slot_jax.baselines import baseline_scores
 from slot_jax.data.dataset import Dataset
+from slot_jax.evaluation.baselines import baseline_scores
 from slot_jax.evaluation.collapse import collapse_warning
 from slot_jax.evaluation.results import results_path
 from slot_jax.evaluation.summary import summary_line

@@ -20,7 +20,7 @@ def log_images(
 
     ``images``: float ``[b, H, W, C]`` in [-1, 1] (host). Returns the uint8 grid ``[H', W', 3]``.
     """
-    from slot_jax.visualize import slot_grid
+    from slot_jax.evaluation.visualize import slot_grid
 
     images = np.asarray(images[:NUM_IMAGES])
     out = jax.device_get(_apply(model, params, images, jax.random.fold_in(key, 2**31 - 1)))

@@ -20,9 +20,9 @@ import ml_collections
 
 from slot_jax.data.dataset import Dataset
 from slot_jax.evaluation.collapse import foreground_usage, mask_usage
+from slot_jax.evaluation.metrics import contingency_table, ids_from_masks, metrics_from_table
 from slot_jax.lib.forward import forward
-from slot_jax.metrics import contingency_table, ids_from_masks, metrics_from_table
-from slot_jax.set_loss import match, matched_cost, pairwise_huber_cost
+from slot_jax.lib.losses import match, matched_cost, pairwise_huber_cost
 
 
 def autoencoder_outputs(num_true: int | None) -> Callable:

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 
 from slot_jax.evaluation.collapse import MULTI_OBJECT_KEYS
-from slot_jax.set_metrics import ap_at_thresholds
+from slot_jax.evaluation.set_metrics import ap_at_thresholds
 
 
 def _mean_sem(values: np.ndarray) -> dict[str, Any]:

@@ -21,11 +21,12 @@ import optax
 from slot_jax.data.dataset import Dataset
 from slot_jax.data.iterators import Batch, train_iterator
 from slot_jax.evaluation import Evaluator
+from slot_jax.lib.losses import LOSSES
 from slot_jax.lib.parallel import DataParallel
 from slot_jax.lib.state import TrainState, create_state
 from slot_jax.models import build_model
 from slot_jax.train.optim import make_optimizer, make_schedule
-from slot_jax.train.step import LOSSES, make_train_step
+from slot_jax.train.step import make_train_step
 from slot_jax.train.validate import validate_config
 
 

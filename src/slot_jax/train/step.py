@@ -1,4 +1,5 @@
-"""The pure train step ``train_step(state, batch, rng) -> (state, metrics)`` and the task losses."""
+"""The pure train step ``train_step(state, batch, rng) -> (state, metrics)`` (the task losses are in
+:mod:`slot_jax.lib.losses`)."""
 
 from __future__ import annotations
 
@@ -9,35 +10,10 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from slot_jax.lib.forward import forward
+from slot_jax.lib.losses import reconstruction_loss
 from slot_jax.lib.state import TrainState
-from slot_jax.set_loss import hungarian_huber_loss
 
 Batch = dict[str, jnp.ndarray]
-
-
-def mse(recon: jnp.ndarray, image: jnp.ndarray) -> jnp.ndarray:
-    """Mean squared error in float32 over all pixels and the batch (the paper's loss)."""
-    return jnp.mean((recon.astype(jnp.float32) - image.astype(jnp.float32)) ** 2)
-
-
-def reconstruction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
-    """The object-discovery loss: MSE of the reconstruction of ``batch["image"]``."""
-    out = forward(model, params, batch["image"], rng, axis_name)
-    return mse(out["recon"], batch["image"])
-
-
-def set_prediction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
-    """The set-prediction loss of ``batch["targets"]`` (Hungarian-matched Huber)."""
-    out = forward(model, params, batch["image"], rng, axis_name)
-    return hungarian_huber_loss(out["predictions"], batch["targets"])
-
-
-# The loss of each ``config.model.architecture``: ``loss(model, params, batch, rng, axis_name)``.
-LOSSES: dict[str, Callable[..., jnp.ndarray]] = {
-    "autoencoder": reconstruction_loss,
-    "set_prediction": set_prediction_loss,
-}
 
 
 def make_train_step(
@@ -50,10 +26,10 @@ def make_train_step(
     """Builds ``train_step(state, batch, rng)``.
 
     ``batch["image"]`` is ``[b, H, W, C]``; ``rng`` the step's key; ``loss(model, params, batch,
-    rng, axis_name)`` the task's loss (see :data:`LOSSES`). With ``axis_name`` (pmap) the
-    loss and gradients are averaged over that axis. A non-finite loss or gradient leaves params and
-    optimiser state unchanged (the step still counts) and reports ``finite = False``: the loop
-    either stops (keeping the last good checkpoint) or goes on, per ``config.on_nonfinite``.
+    rng, axis_name)`` the task's loss (see :data:`slot_jax.lib.losses.LOSSES`). With ``axis_name``
+    (pmap) the loss and gradients are averaged over that axis. A non-finite loss or gradient leaves
+    params and optimiser state unchanged (the step still counts) and reports ``finite = False``: the
+    loop either stops (keeping the last good checkpoint) or goes on, per ``config.on_nonfinite``.
     """
 
     def train_step(state: TrainState, batch: Batch, rng: jax.Array):

@@ -14,7 +14,8 @@ official code does not have).
 
 Every class exists for any Keras package: :func:`keras_classes` takes the module (``tf.keras``,
 Keras 3 under TensorFlow >= 2.16, or ``tf_keras``, the Keras 2 of the official code). Used by
-``benchmarks/cpu_vs_tf.py`` (to time a training step) and by the tests of ``slot_jax.convert``.
+``benchmarks/cpu_vs_tf.py`` (to time a training step), by the tests of ``slot_jax.convert`` and by
+the notebook. TensorFlow is imported when a model is built, not with this module.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ import math
 import types
 
 import numpy as np
-import tensorflow as tf
 
 
 def build_grid(height: int, width: int) -> np.ndarray:
@@ -38,6 +38,8 @@ def build_grid(height: int, width: int) -> np.ndarray:
 def keras_classes(keras) -> types.SimpleNamespace:
     """``SoftPositionEmbed``, ``SlotAttention``, ``SlotAttentionAutoEncoder`` and
     ``SlotAttentionClassifier`` as layers of the Keras package ``keras``."""
+    import tensorflow as tf
+
     layers = keras.layers
 
     class SoftPositionEmbed(layers.Layer):
@@ -166,10 +168,15 @@ def keras_classes(keras) -> types.SimpleNamespace:
     )
 
 
-def build_model(model_cfg, batch_size: int | None = None, keras=tf.keras):
+def build_model(model_cfg, batch_size: int | None = None, keras=None):
     """The official ``build_model``: a functional ``keras.Model`` around one
     ``SlotAttentionAutoEncoder`` (``model_cfg.architecture == "autoencoder"``) or
-    ``SlotAttentionClassifier`` (``"set_prediction"``) layer, ``model.layers[1]``."""
+    ``SlotAttentionClassifier`` (``"set_prediction"``) layer, ``model.layers[1]``, of the Keras
+    package ``keras`` (default ``tf.keras``)."""
+    if keras is None:
+        import tensorflow as tf
+
+        keras = tf.keras
     classes = keras_classes(keras)
     kind = {"autoencoder": classes.SlotAttentionAutoEncoder,
             "set_prediction": classes.SlotAttentionClassifier}[model_cfg.architecture]
@@ -180,6 +187,8 @@ def build_model(model_cfg, batch_size: int | None = None, keras=tf.keras):
 def make_train_step(model, learning_rate: float):
     """A ``tf.function`` step of an autoencoder: MSE loss, its gradients and one Adam update;
     returns the loss."""
+    import tensorflow as tf
+
     optimizer = tf.keras.optimizers.Adam(learning_rate)
 
     @tf.function

@@ -1,10 +1,22 @@
-"""The set-prediction loss: pairwise Huber costs, Hungarian matching per example (jittable)."""
+"""The task losses, ``loss(model, params, batch, rng, axis_name) -> scalar`` (:data:`LOSSES`): the
+reconstruction MSE of object discovery and the set-prediction loss, whose pairwise Huber costs and
+Hungarian matching per example (jittable) the held-out evaluation reuses.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import jax
 import jax.numpy as jnp
 import optax
+
+from slot_jax.lib.forward import forward
+
+
+def mse(recon: jnp.ndarray, image: jnp.ndarray) -> jnp.ndarray:
+    """Mean squared error in float32 over all pixels and the batch (the paper's loss)."""
+    return jnp.mean((recon.astype(jnp.float32) - image.astype(jnp.float32)) ** 2)
 
 
 def pairwise_huber_cost(
@@ -76,3 +88,22 @@ def hungarian_huber_loss(
     cost = pairwise_huber_cost(predictions, targets, delta)
     rows, cols = match(cost)
     return jnp.mean(matched_cost(cost, rows, cols))
+
+
+def reconstruction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
+    """The object-discovery loss: MSE of the reconstruction of ``batch["image"]``."""
+    out = forward(model, params, batch["image"], rng, axis_name)
+    return mse(out["recon"], batch["image"])
+
+
+def set_prediction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
+    """The set-prediction loss of ``batch["targets"]`` (Hungarian-matched Huber)."""
+    out = forward(model, params, batch["image"], rng, axis_name)
+    return hungarian_huber_loss(out["predictions"], batch["targets"])
+
+
+# The loss of each ``config.model.architecture``: ``loss(model, params, batch, rng, axis_name)``.
+LOSSES: dict[str, Callable[..., jnp.ndarray]] = {
+    "autoencoder": reconstruction_loss,
+    "set_prediction": set_prediction_loss,
+}

@@ -14,7 +14,7 @@ import numpy as np
 
 from slot_jax.data.dataset import Dataset
 from slot_jax.data.iterators import eval_iterator
-from slot_jax.metrics import adjusted_rand_index, mean_best_overlap
+from slot_jax.evaluation.metrics import adjusted_rand_index, mean_best_overlap
 
 
 def grid_ids(height: int, width: int, num_blocks: int) -> np.ndarray:
