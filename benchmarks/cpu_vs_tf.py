@@ -77,8 +77,11 @@ def tf_worker(case: str, steps: int, warmup: int, extra: list[str]) -> dict:
 
 
 def jax_worker(case: str, steps: int, warmup: int, extra: list[str]) -> dict:
-    """Times our train step on ``case`` (``slot_jax.benchmark``)."""
-    from slot_jax import benchmark
+    """Times our train step on ``case`` (``slot_jax.benchmark``), in a process set up as the command
+    lines set theirs up."""
+    from slot_jax import benchmark, cli
+
+    cli.prepare_process()
 
     result = benchmark.run(_config(case, extra), "step", steps=steps, warmup=warmup)
     keep = ("jax_version", "compile_s", "step_s_median", "step_cpu_s_median", "img_per_s",

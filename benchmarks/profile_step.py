@@ -95,9 +95,11 @@ def main() -> None:
         parser.error(f"unexpected arguments {bad}; only --config.<key>=<value> overrides pass on")
 
     sys.path.insert(0, os.path.join(REPO, "src"))
+    from slot_jax import benchmark, cli
+
+    cli.prepare_process()  # as the command lines set their process up, before JAX starts
     import jax
 
-    from slot_jax import benchmark
     from slot_jax.config_base import load_config
 
     untraced = 1 + args.warmup

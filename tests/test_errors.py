@@ -1,6 +1,7 @@
 """Bad input ends in one line, ``error: ...``, naming the key and the fix, before anything is compiled
 or generated; and the command lines start without TensorFlow's start-up notices."""
 
+import functools
 import logging
 import os
 import re
@@ -167,9 +168,17 @@ def test_bad_config_file_in_load_config(config_files, name, error, match):
         load_config(str(config_files / name))
 
 
+@functools.cache
+def _define_main_flags() -> None:
+    """``slot_jax.main``'s flags, defined once in this process."""
+    from slot_jax import main
+
+    main.define_flags()
+
+
 def _parse_error(argv, monkeypatch) -> str:
-    """The one line ``cli.parse_flags`` exits with (``main`` defines the flags)."""
-    from slot_jax import main  # noqa: F401
+    """The one line ``cli.parse_flags`` exits with (``main``'s flags)."""
+    _define_main_flags()
 
     monkeypatch.setattr(sys, "argv", argv)  # config_flags reads the overrides there
     with pytest.raises(SystemExit) as exit_info:

@@ -15,6 +15,7 @@ Flags: ``--config=configs/<name>.py [--config.key=value ...] [--mode=step|data] 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import math
 import os
@@ -31,12 +32,10 @@ import numpy as np
 from absl import app, flags, logging
 from ml_collections import config_flags
 
-from slot_jax import cli  # first of the package: quiets TensorFlow's C++ logs before it loads
-from slot_jax.data.iterators import source_name
+from slot_jax import cli
 from slot_jax.lib.hlo_audit import audit_hlo
 from slot_jax.lib.parallel import DataParallel
 from slot_jax.properties import NUM_PROPERTIES
-from slot_jax.train.setup import build_setup
 
 MODES = ("step", "data")
 
@@ -132,6 +131,8 @@ def prepared_step(
     """What timing and profiling the step share: ``(par, train_step, state, batch, keys)``, the
     trainer's own (uncompiled) train step for ``config``, its replicated initial state,
     :func:`synthetic_batch` and ``num_keys`` step keys, all on device."""
+    from slot_jax.train.setup import build_setup  # imports TensorFlow: after prepare_process
+
     run = build_setup(config)
     par = run.par
     state = par.replicate(run.init_state())
@@ -205,6 +206,9 @@ def data_benchmark(config: ml_collections.ConfigDict, steps: int, warmup: int) -
     Building the iterator (which may generate a procedural dataset) and the warm-up batches are
     timed separately and excluded from the rate.
     """
+    from slot_jax.data.iterators import source_name  # imports TensorFlow: after prepare_process
+    from slot_jax.train.setup import build_setup
+
     start = time.perf_counter()
     batches = build_setup(config).train_batches()
     setup_s = time.perf_counter() - start
@@ -253,7 +257,7 @@ def run(
     return data_benchmark(config, steps, warmup)
 
 
-def _define_flags() -> dict[str, Any]:
+def define_flags() -> dict[str, flags.FlagHolder]:
     """The command-line flags (defined on use, so importing this module defines none)."""
     return {
         "config": cli.define_config_flag(),
@@ -266,21 +270,22 @@ def _define_flags() -> dict[str, Any]:
     }
 
 
-def cli_main() -> None:
-    """``python -m slot_jax.benchmark``: prints one JSON line on stdout, logs on stderr."""
-    args = _define_flags()
+def benchmark(args: dict[str, flags.FlagHolder], argv: list[str]) -> None:
+    """Runs the benchmark the flags ask for: one JSON line on stdout, logs on stderr."""
+    if len(argv) > 1:
+        raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
+    values = {k: v.value for k, v in args.items()}
+    with contextlib.redirect_stdout(sys.stderr):  # e.g. TFDS's "preparing dataset" lines
+        result = run(**values)
+    result["config"] = config_flags.get_config_filename(flags.FLAGS["config"])
+    print(json.dumps(result), file=sys.stdout, flush=True)
 
-    def main(argv: list[str]) -> None:
-        if len(argv) > 1:
-            raise app.UsageError(f"Unexpected arguments: {' '.join(argv[1:])}")
-        values = {k: v.value for k, v in args.items()}
-        with contextlib.redirect_stdout(sys.stderr):  # e.g. TFDS's "preparing dataset" lines
-            result = run(**values)
-        result["config"] = config_flags.get_config_filename(flags.FLAGS["config"])
-        print(json.dumps(result), file=sys.stdout, flush=True)
 
-    cli.run(main)
+def main() -> None:
+    """``python -m slot_jax.benchmark``: the process settings first, then the flags and the run."""
+    cli.prepare_process()
+    cli.run(functools.partial(benchmark, define_flags()))
 
 
 if __name__ == "__main__":
-    cli_main()
+    main()

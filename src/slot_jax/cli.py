@@ -1,12 +1,9 @@
-"""What the command lines (``slot_jax.main``, ``slot_jax.benchmark``) share: a quiet TensorFlow
-start, XLA:CPU's faster settings, the ``--config`` flag, flag parsing with one-line errors,
-logging, and keeping TensorFlow (tf.data only) off accelerators.
+"""What the command lines (``slot_jax.main``, ``slot_jax.benchmark``, ...) share: the process
+settings each ``main()`` applies first (:func:`prepare_process`), the ``--config`` flag, flag
+parsing with one-line errors and logging.
 
-Importing this module imports TensorFlow quietly (:func:`slot_jax.lib.quiet.import_quietly`) where
-it is installed, so a command line imports it before anything that imports TensorFlow. It also adds
-:data:`slot_jax.lib.xla_cpu.FLAGS` to ``XLA_FLAGS`` (see :mod:`slot_jax.lib.xla_cpu`) and, where JAX
-computes on the CPU, keeps freed memory in the process (:mod:`slot_jax.lib.cpu_memory`), before
-anything starts a JAX backend.
+Importing this module changes nothing in the process; :func:`prepare_process` does, and only a
+command line calls it.
 """
 
 from __future__ import annotations
@@ -18,16 +15,37 @@ import sys
 import threading
 from collections.abc import Callable
 
+from absl import app, flags, logging
+from ml_collections import config_flags
+
 from slot_jax.lib import cpu_memory, xla_cpu
 from slot_jax.lib.quiet import import_quietly, installed, without_accelerators
 
-xla_cpu.apply()
-cpu_memory.apply()
-if installed("tensorflow"):
-    import_quietly("tensorflow")
+# What TensorFlow's C++ logging shows unless the user set it: errors only.
+TF_LOG_LEVEL = "2"
 
-from absl import app, flags, logging  # noqa: E402
-from ml_collections import config_flags  # noqa: E402
+
+def prepare_process() -> None:
+    """The process settings of a command line; its ``main()`` calls this first, before anything
+    imports TensorFlow or starts a JAX backend (both read their settings once, as they start).
+
+    * ``TF_CPP_MIN_LOG_LEVEL`` defaults to :data:`TF_LOG_LEVEL`;
+    * :data:`slot_jax.lib.xla_cpu.FLAGS` join ``XLA_FLAGS`` (:func:`slot_jax.lib.xla_cpu.apply`);
+    * where JAX computes on the CPU, freed memory stays in the process and programs run on the
+      calling thread (:func:`slot_jax.lib.cpu_memory.apply`);
+    * where it is installed, TensorFlow (tf.data only) is imported without its start-up notices and
+      kept off the accelerators, which belong to JAX. That happens before ``app.run``, which calls
+      TensorFlow's after-init hook: it counts the GPUs, and on a machine without one logs a CUDA
+      error ahead of anything of ours.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", TF_LOG_LEVEL)
+    xla_cpu.apply()
+    cpu_memory.apply()
+    if installed("tensorflow"):
+        import_quietly("tensorflow")
+        import tensorflow as tf
+
+        without_accelerators(tf)
 
 
 def define_config_flag():
@@ -42,15 +60,6 @@ def define_config_flag():
         fail(err)
     flags.mark_flags_as_required(["config"])
     return flag
-
-
-def hide_accelerators_from_tensorflow() -> None:
-    """tf.data runs on the host; the accelerators belong to JAX (nothing to do without TensorFlow)."""
-    if not installed("tensorflow"):
-        return
-    import tensorflow as tf
-
-    without_accelerators(tf)
 
 
 def fail(message: object) -> None:
@@ -157,8 +166,9 @@ def exit_now(line: str, status: int) -> None:
 
 
 def run(main: Callable[[list[str]], None]) -> None:
-    """``app.run(main)`` with INFO logging, the library filter, TensorFlow kept off the accelerators
-    and :func:`parse_flags`; an ``app.UsageError`` (e.g. unexpected arguments) is one line too.
+    """``app.run(main)`` with INFO logging, the library filter and :func:`parse_flags` (the
+    command's ``main()`` has called :func:`prepare_process`); an ``app.UsageError`` (e.g.
+    unexpected arguments) is one line too.
 
     A KeyboardInterrupt (Ctrl-C), or the trainer's stop on a signal after saving (a
     KeyboardInterrupt carrying ``signum``), ends the process at once with its one line and status
@@ -173,9 +183,6 @@ def run(main: Callable[[list[str]], None]) -> None:
     logging.set_verbosity(logging.INFO)
     logging.get_absl_handler().addFilter(_quiet_libraries)
     sys.unraisablehook = _quiet_unraisablehook(sys.unraisablehook)
-    # Before app.run: it calls TensorFlow's after-init hook, which counts the GPUs, and on a machine
-    # without one that logs a CUDA error ahead of anything of ours.
-    hide_accelerators_from_tensorflow()
     try:
         app.run(checked, flags_parser=parse_flags)
     except KeyboardInterrupt as err:

@@ -5,19 +5,12 @@
 
 from __future__ import annotations
 
+import functools
 import os
 
 from absl import app, flags, logging
 
 from slot_jax import cli
-
-_CONFIG = cli.define_config_flag()
-_WORKDIR = flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs and outputs.")
-_MODE = flags.DEFINE_enum("mode", "train", ["train", "eval"], "What to run.")
-_CHECKPOINT_STEP = flags.DEFINE_integer(
-    "checkpoint_step", None, "Checkpoint step to evaluate (default: the latest)."
-)
-flags.mark_flags_as_required(["workdir"])
 
 # Environment variables that mean "this is one process of several".
 _MULTIPROCESS_ENV = ("JAX_COORDINATOR_ADDRESS", "JAX_NUM_PROCESSES")
@@ -32,15 +25,30 @@ def _is_multiprocess() -> bool:
     return "," in os.environ.get("TPU_WORKER_HOSTNAMES", "")
 
 
-def main(argv: list[str]) -> None:
+def define_flags() -> dict[str, flags.FlagHolder]:
+    """The command's flags (defined on use, so importing this module defines none)."""
+    args = {
+        "config": cli.define_config_flag(),
+        "workdir": flags.DEFINE_string("workdir", None, "Directory for checkpoints, logs and outputs."),
+        "mode": flags.DEFINE_enum("mode", "train", ["train", "eval"], "What to run."),
+        "checkpoint_step": flags.DEFINE_integer(
+            "checkpoint_step", None, "Checkpoint step to evaluate (default: the latest)."
+        ),
+    }
+    flags.mark_flags_as_required(["workdir"])
+    return args
+
+
+def train_or_evaluate(args: dict[str, flags.FlagHolder], argv: list[str]) -> None:
     """Runs ``--mode`` for ``--config`` in ``--workdir``; config, path and data errors exit with one
     line, and every check runs before anything is compiled or generated. So do a failed save, a
     non-finite loss, checkpoints that do not restore and a workdir another trainer uses."""
+    mode, checkpoint_step = args["mode"].value, args["checkpoint_step"].value
     if len(argv) > 1:
         raise app.UsageError(f"unexpected arguments {' '.join(argv[1:])}; flags look like --name=value.")
-    if _CHECKPOINT_STEP.value is not None and _MODE.value != "eval":
+    if checkpoint_step is not None and mode != "eval":
         raise app.UsageError(
-            f"--checkpoint_step={_CHECKPOINT_STEP.value} applies to --mode=eval only; drop it or "
+            f"--checkpoint_step={checkpoint_step} applies to --mode=eval only; drop it or "
             "add --mode=eval."
         )
     import jax
@@ -55,26 +63,27 @@ def main(argv: list[str]) -> None:
 
     logging.info("JAX %s: %d devices (%s), process %d of %d", jax.__version__, jax.device_count(),
                  jax.default_backend(), jax.process_index(), jax.process_count())
-    config, workdir = _CONFIG.value, _WORKDIR.value
+    config, workdir = args["config"].value, args["workdir"].value
     try:
         validate_config(config)
         validate_paths(config, workdir)
-        if _MODE.value == "train":
+        if mode == "train":
             state = train(config, workdir)
             if jax.process_index() == 0:
                 for line in final_report(config, workdir, int(state.step)):
                     print(line)
         else:
-            print(evaluate(config, workdir, _CHECKPOINT_STEP.value)["line"])
+            print(evaluate(config, workdir, checkpoint_step)["line"])
     except (ConfigError, FileNotFoundError, CheckpointSaveError, NonFiniteLossError,
             WorkdirInUseError) as err:
         cli.fail(err)
 
 
-def run() -> None:
-    """The console entry point (``python -m slot_jax.main``)."""
-    cli.run(main)
+def main() -> None:
+    """``python -m slot_jax.main``: the process settings first, then the flags and the run."""
+    cli.prepare_process()
+    cli.run(functools.partial(train_or_evaluate, define_flags()))
 
 
 if __name__ == "__main__":
-    run()
+    main()

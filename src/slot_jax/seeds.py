@@ -24,9 +24,12 @@ import subprocess
 import sys
 import time
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from slot_jax.config_base import load_config
-from slot_jax.evaluation.results import Curve, read_curve
+
+if TYPE_CHECKING:
+    from slot_jax.evaluation.results import Curve
 
 STOP_GRACE_S = 60  # a stopped seed's process gets this long to save its checkpoint (SIGTERM)
 
@@ -67,7 +70,8 @@ def run_seeds(
     (``workdir/seed_<S>.log``). Stopped processes get SIGTERM, so each saves the step it reached,
     and a rerun of the same call resumes every seed from its checkpoint.
     """
-    from slot_jax.data.iterators import resolve_source
+    from slot_jax.data.iterators import resolve_source  # imports TensorFlow: after prepare_process
+    from slot_jax.evaluation.results import read_curve
 
     data = load_config(config_file, overrides).data
     if resolve_source(data) == "tfds":  # once, not once per process
@@ -118,6 +122,9 @@ def run_seeds(
 
 def main(argv: Sequence[str] | None = None) -> None:
     """The command line (see the module docstring); unknown ``--config.*`` flags are overrides."""
+    from slot_jax import cli
+
+    cli.prepare_process()
     parser = argparse.ArgumentParser(prog="python -m slot_jax.seeds", description=__doc__.split("\n")[0])
     parser.add_argument("--config", required=True, help="Config file, e.g. configs/learning_test.py.")
     parser.add_argument("--workdir", required=True, help="One sub-directory per seed goes here.")

@@ -7,16 +7,25 @@ TFDS (17.7 GiB).
 
 from __future__ import annotations
 
+import functools
+
 from absl import flags
 
 from slot_jax import cli
 
-_DATASET = flags.DEFINE_string("dataset", None, "Dataset name, e.g. procedural_multi_dsprites/simple.")
-_NUM_EXAMPLES = flags.DEFINE_integer("num_examples", None, "Training examples (procedural only).")
-_NUM_EVAL = flags.DEFINE_integer("num_eval", None, "Held-out examples (procedural and DeepMind).")
-_DATA_DIR = flags.DEFINE_string("data_dir", None, "TFDS data dir (default ~/tensorflow_datasets).")
-_MANUAL_DIR = flags.DEFINE_string("manual_dir", None, "Folder with the downloaded .tfrecords files.")
-flags.mark_flag_as_required("dataset")
+
+def define_flags() -> dict[str, flags.FlagHolder]:
+    """The command's flags (defined on use, so importing this module defines none)."""
+    define_string, define_integer = flags.DEFINE_string, flags.DEFINE_integer
+    args = {
+        "name": define_string("dataset", None, "Dataset name, e.g. procedural_multi_dsprites/simple."),
+        "num_examples": define_integer("num_examples", None, "Training examples (procedural only)."),
+        "num_eval": define_integer("num_eval", None, "Held-out examples (procedural and DeepMind)."),
+        "data_dir": define_string("data_dir", None, "TFDS data dir (default ~/tensorflow_datasets)."),
+        "manual_dir": define_string("manual_dir", None, "Folder with the downloaded .tfrecords files."),
+    }
+    flags.mark_flag_as_required("dataset")
+    return args
 
 
 def command_config(
@@ -39,15 +48,13 @@ def command_config(
     )
 
 
-def main(argv: list[str]) -> None:
+def prepare(args: dict[str, flags.FlagHolder], argv: list[str]) -> None:
     """Prepares ``--dataset`` and prints its splits; errors exit with one line."""
     del argv
     from slot_jax.data.sources import prepare_builder
 
     try:
-        cfg = command_config(
-            _DATASET.value, _NUM_EXAMPLES.value, _NUM_EVAL.value, _DATA_DIR.value, _MANUAL_DIR.value
-        )
+        cfg = command_config(**{key: flag.value for key, flag in args.items()})
         builder = prepare_builder(cfg, download=True)
     except (ValueError, FileNotFoundError) as err:
         cli.fail(err)
@@ -55,5 +62,11 @@ def main(argv: list[str]) -> None:
     print(f"{builder.info.full_name} ready in {builder.data_dir}: {splits}")
 
 
+def main() -> None:
+    """``python -m slot_jax.data.prepare``: the process settings first, then the flags and the run."""
+    cli.prepare_process()
+    cli.run(functools.partial(prepare, define_flags()))
+
+
 if __name__ == "__main__":
-    cli.run(main)
+    main()
