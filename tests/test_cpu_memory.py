@@ -9,7 +9,7 @@ import pytest
 
 from slot_jax.lib import cpu_memory
 
-CODE = ("from slot_jax import cli; cli.prepare_process(); import jax; "
+CODE = ("from slot_jax.commands.startup import prepare_process; prepare_process(); import jax; "
         "jax.numpy.ones(2).block_until_ready(); "
         "print(jax.config.read('jax_cpu_enable_async_dispatch'))")
 

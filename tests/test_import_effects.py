@@ -5,7 +5,8 @@ In a fresh process, importing ``slot_jax`` and every one of its modules leaves t
 (the CPU dispatch among it), the signal handlers, the exception hooks, absl's flags and log verbosity
 as they were, and starts no JAX backend. ``slot_jax.models`` imports no TensorFlow, and neither do the
 command lines' modules, so that their ``main()`` sets the process up before TensorFlow loads. Each
-command line's ``main()`` calls :func:`slot_jax.cli.prepare_process` before anything else;
+command line's ``main()`` calls :func:`slot_jax.commands.startup.prepare_process` before anything
+else;
 ``tests/test_xla_cpu.py`` and ``tests/test_cpu_memory.py`` check what that applies.
 """
 
@@ -18,15 +19,18 @@ import sys
 import pytest
 from conftest import REPO
 
-from slot_jax import cli
-
-# The modules of the command lines, each with a ``main()`` that ``python -m <module>`` runs.
-COMMANDS = ("slot_jax.main", "slot_jax.convert", "slot_jax.benchmark", "slot_jax.seeds",
-            "slot_jax.data.prepare")
-# Those whose import must not load TensorFlow (``slot_jax.data.prepare`` lives in ``data``, which
-# registers its TFDS builders on import).
-TF_FREE = ("slot_jax.models", "slot_jax.cli", "slot_jax.main", "slot_jax.convert",
-           "slot_jax.benchmark", "slot_jax.seeds")
+# ``python -m <entry file>``: the command whose ``main()`` it runs.
+ENTRY_FILES = {
+    "slot_jax.main": "slot_jax.commands.main",
+    "slot_jax.convert": "slot_jax.commands.convert",
+    "slot_jax.benchmark": "slot_jax.commands.benchmark",
+    "slot_jax.seeds": "slot_jax.commands.seeds",
+    "slot_jax.data.prepare": "slot_jax.commands.prepare",
+}
+# Modules whose import must not load TensorFlow: the models, and the command lines up to their
+# ``main()`` (``slot_jax.data.prepare`` lives in ``data``, which registers its TFDS builders).
+TF_FREE = ("slot_jax.models", "slot_jax.commands.cli", "slot_jax.commands.startup",
+           *ENTRY_FILES.values(), *[name for name in ENTRY_FILES if ".data." not in name])
 
 IMPORT_ALL = r"""
 import importlib, importlib.util, json, logging, os, pkgutil, signal, sys
@@ -99,19 +103,21 @@ def test_importing_every_module_changes_nothing():
 
 
 class _Prepared(Exception):
-    """Raised by the stand-in for :func:`slot_jax.cli.prepare_process`."""
+    """Raised by the stand-in for :func:`slot_jax.commands.startup.prepare_process`."""
 
 
 def _raise_prepared() -> None:
     raise _Prepared
 
 
-@pytest.mark.parametrize("name", COMMANDS)
-def test_each_command_prepares_the_process_first(name, monkeypatch):
-    """``main()`` calls ``prepare_process`` before it defines a flag or imports anything more."""
-    monkeypatch.setattr(cli, "prepare_process", _raise_prepared)
-    module = importlib.import_module(name)
+@pytest.mark.parametrize("entry, command", ENTRY_FILES.items())
+def test_each_command_prepares_the_process_first(entry, command, monkeypatch):
+    """The entry file runs the command's ``main()``, which calls ``prepare_process`` before it
+    defines a flag or imports anything more."""
+    module = importlib.import_module(command)
+    assert importlib.import_module(entry).main is module.main
+    monkeypatch.setattr(module, "prepare_process", _raise_prepared)
     before = set(sys.modules)
     with pytest.raises(_Prepared):
         module.main()
-    assert set(sys.modules) - before <= {"slot_jax.cli"}
+    assert set(sys.modules) == before

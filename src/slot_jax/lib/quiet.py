@@ -1,8 +1,9 @@
 """Importing TensorFlow (tf.data and TFDS only) without its start-up notices on the console, where it
 is installed (:func:`installed`): training on procedural data needs no TensorFlow.
 
-Nothing here sets ``TF_CPP_MIN_LOG_LEVEL``: the command lines default it to 2 before TensorFlow loads
-(:func:`slot_jax.cli.prepare_process`), which also quiets TensorFlow's C++ log lines after the import.
+Nothing here sets ``TF_CPP_MIN_LOG_LEVEL``: the command lines default it to 2 before TensorFlow
+loads (:func:`slot_jax.commands.startup.prepare_process`), which also quiets TensorFlow's C++ log
+lines after the import.
 """
 
 from __future__ import annotations

@@ -1,10 +1,5 @@
-"""What the command lines (``slot_jax.main``, ``slot_jax.benchmark``, ...) share: the process
-settings each ``main()`` applies first (:func:`prepare_process`), the ``--config`` flag, flag
-parsing with one-line errors and logging.
-
-Importing this module changes nothing in the process; :func:`prepare_process` does, and only a
-command line calls it.
-"""
+"""What the command lines share besides their start (:mod:`slot_jax.commands.startup`): the
+``--config`` flag, flag parsing with one-line errors, the one-line ``error:`` exit and logging."""
 
 from __future__ import annotations
 
@@ -17,35 +12,6 @@ from collections.abc import Callable
 
 from absl import app, flags, logging
 from ml_collections import config_flags
-
-from slot_jax.lib import cpu_memory, xla_cpu
-from slot_jax.lib.quiet import import_quietly, installed, without_accelerators
-
-# What TensorFlow's C++ logging shows unless the user set it: errors only.
-TF_LOG_LEVEL = "2"
-
-
-def prepare_process() -> None:
-    """The process settings of a command line; its ``main()`` calls this first, before anything
-    imports TensorFlow or starts a JAX backend (both read their settings once, as they start).
-
-    * ``TF_CPP_MIN_LOG_LEVEL`` defaults to :data:`TF_LOG_LEVEL`;
-    * :data:`slot_jax.lib.xla_cpu.FLAGS` join ``XLA_FLAGS`` (:func:`slot_jax.lib.xla_cpu.apply`);
-    * where JAX computes on the CPU, freed memory stays in the process and programs run on the
-      calling thread (:func:`slot_jax.lib.cpu_memory.apply`);
-    * where it is installed, TensorFlow (tf.data only) is imported without its start-up notices and
-      kept off the accelerators, which belong to JAX. That happens before ``app.run``, which calls
-      TensorFlow's after-init hook: it counts the GPUs, and on a machine without one logs a CUDA
-      error ahead of anything of ours.
-    """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", TF_LOG_LEVEL)
-    xla_cpu.apply()
-    cpu_memory.apply()
-    if installed("tensorflow"):
-        import_quietly("tensorflow")
-        import tensorflow as tf
-
-        without_accelerators(tf)
 
 
 def define_config_flag():
@@ -79,6 +45,11 @@ def _config_arguments(argv: list[str]) -> list[str]:
     return found
 
 
+def config_overrides(argv: list[str]) -> list[str]:
+    """The ``--config.<key>=<value>`` arguments of ``argv``, in order."""
+    return [arg for arg in argv if arg.startswith("--config.")]
+
+
 def parse_flags(argv: list[str]) -> list[str]:
     """absl flag parsing with one-line errors: a missing config file (any ``--config`` given, the
     last one counting), one without ``get_config()`` or failing to load, an override of a key the
@@ -94,7 +65,7 @@ def parse_flags(argv: list[str]) -> list[str]:
         except FileNotFoundError as err:
             fail(f"--config={path}: {err}")
     config = configs[-1] if configs else None
-    overrides = " ".join(a for a in argv if a.startswith("--config."))
+    overrides = " ".join(config_overrides(argv))
     unknown = (
         "a --config override names the unknown key {!r} (" + overrides + "); "
         "check its spelling against the config file."
@@ -167,8 +138,8 @@ def exit_now(line: str, status: int) -> None:
 
 def run(main: Callable[[list[str]], None]) -> None:
     """``app.run(main)`` with INFO logging, the library filter and :func:`parse_flags` (the
-    command's ``main()`` has called :func:`prepare_process`); an ``app.UsageError`` (e.g.
-    unexpected arguments) is one line too.
+    command's ``main()`` has called :func:`slot_jax.commands.startup.prepare_process`); an
+    ``app.UsageError`` (e.g. unexpected arguments) is one line too.
 
     A KeyboardInterrupt (Ctrl-C), or the trainer's stop on a signal after saving (a
     KeyboardInterrupt carrying ``signum``), ends the process at once with its one line and status
