@@ -45,7 +45,7 @@ def _images(config):
     import numpy as np
 
     h, w = config.model.image_size
-    rng = np.random.default_rng(config.seed)  # as slot_jax.benchmark.synthetic_batch
+    rng = np.random.default_rng(config.seed)  # as slot_jax.commands.benchmark.synthetic_batch
     shape = (config.batch_size, h, w, config.model.num_channels)
     return rng.uniform(-1.0, 1.0, shape).astype(np.float32)
 
@@ -77,8 +77,12 @@ def tf_worker(case: str, steps: int, warmup: int, extra: list[str]) -> dict:
 
 
 def jax_worker(case: str, steps: int, warmup: int, extra: list[str]) -> dict:
-    """Times our train step on ``case`` (``slot_jax.benchmark``)."""
-    from slot_jax import benchmark
+    """Times our train step on ``case`` (``slot_jax.benchmark``), in a process set up as the command
+    lines set theirs up."""
+    from slot_jax.commands import benchmark
+    from slot_jax.commands.startup import prepare_process
+
+    prepare_process()
 
     result = benchmark.run(_config(case, extra), "step", steps=steps, warmup=warmup)
     keep = ("jax_version", "compile_s", "step_s_median", "step_cpu_s_median", "img_per_s",

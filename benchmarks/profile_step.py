@@ -3,7 +3,7 @@
     python benchmarks/profile_step.py --config=configs/learning_test.py [--config.key=value ...]
         [--steps=20] [--warmup=3] [--top=25] [--depth=3] [--trace_dir=DIR]
 
-Compiles the trainer's own train step on ``slot_jax.benchmark``'s fixed synthetic batch
+Compiles the trainer's own train step on ``slot_jax.commands.benchmark``'s fixed synthetic batch
 (``benchmark.prepared_step``, as the step benchmark does), traces ``--steps`` steps, and prints two
 tables of milliseconds per step: the ``--top`` XLA ops (name, shape and the source op they came
 from), and the same time summed per layer (``fwd``/``bwd`` and the first ``--depth`` parts of the
@@ -95,9 +95,12 @@ def main() -> None:
         parser.error(f"unexpected arguments {bad}; only --config.<key>=<value> overrides pass on")
 
     sys.path.insert(0, os.path.join(REPO, "src"))
+    from slot_jax.commands import benchmark
+    from slot_jax.commands.startup import prepare_process
+
+    prepare_process()  # as the command lines set their process up, before JAX starts
     import jax
 
-    from slot_jax import benchmark
     from slot_jax.config_base import load_config
 
     untraced = 1 + args.warmup

@@ -13,7 +13,7 @@ from conftest import (
     tiny_train_config,
 )
 
-from slot_jax import benchmark
+from slot_jax.commands import benchmark
 from slot_jax.lib.parallel import DataParallel
 from slot_jax.train import build_setup
 

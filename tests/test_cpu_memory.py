@@ -9,7 +9,8 @@ import pytest
 
 from slot_jax.lib import cpu_memory
 
-CODE = ("import slot_jax.cli, jax; jax.numpy.ones(2).block_until_ready(); "
+CODE = ("from slot_jax.commands.startup import prepare_process; prepare_process(); import jax; "
+        "jax.numpy.ones(2).block_until_ready(); "
         "print(jax.config.read('jax_cpu_enable_async_dispatch'))")
 
 

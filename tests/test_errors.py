@@ -1,6 +1,7 @@
 """Bad input ends in one line, ``error: ...``, naming the key and the fix, before anything is compiled
 or generated; and the command lines start without TensorFlow's start-up notices."""
 
+import functools
 import logging
 import os
 import re
@@ -10,8 +11,9 @@ import pytest
 from conftest import REPO, tiny_set_prediction_train_config, tiny_train_config
 from conftest import start_command as _start
 
-from slot_jax import cli
+from slot_jax.commands import cli
 from slot_jax.config_base import ConfigFileError, load_config
+from slot_jax.lib.quiet import import_quietly
 from slot_jax.train.validate import ConfigError, validate_config, validate_paths
 
 
@@ -167,9 +169,17 @@ def test_bad_config_file_in_load_config(config_files, name, error, match):
         load_config(str(config_files / name))
 
 
+@functools.cache
+def _define_main_flags() -> None:
+    """``slot_jax.main``'s flags, defined once in this process."""
+    from slot_jax.commands import main
+
+    main.define_flags()
+
+
 def _parse_error(argv, monkeypatch) -> str:
-    """The one line ``cli.parse_flags`` exits with (``main`` defines the flags)."""
-    from slot_jax import main  # noqa: F401
+    """The one line ``cli.parse_flags`` exits with (``main``'s flags)."""
+    _define_main_flags()
 
     monkeypatch.setattr(sys, "argv", argv)  # config_flags reads the overrides there
     with pytest.raises(SystemExit) as exit_info:
@@ -225,7 +235,7 @@ def test_startup_notices_are_held_back_and_the_rest_is_kept(tmp_path, capfd, mon
     )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "2")
-    cli.import_quietly("noisy_module")
+    import_quietly("noisy_module")
     err = capfd.readouterr().err
     assert sorted(err.splitlines()) == [
         "E0000 00:00:1796308789.667875   23515 x.cc:2] a C++ error",
@@ -233,7 +243,7 @@ def test_startup_notices_are_held_back_and_the_rest_is_kept(tmp_path, capfd, mon
     ]
     monkeypatch.delitem(sys.modules, "noisy_module")
     monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", "0")  # everything, as TensorFlow would
-    cli.import_quietly("noisy_module")
+    import_quietly("noisy_module")
     assert len(capfd.readouterr().err.splitlines()) == 5
 
 
@@ -264,7 +274,7 @@ def test_command_lines_fail_in_one_line_and_start_quietly(tmp_path, a_file):
     traceback, and no TensorFlow/oneDNN/absl/JAX start-up notice on stderr (``slot_jax.main``
     failing in flag parsing, at the first check, at a path check and at the restore;
     ``slot_jax.main`` on a missing flag file, ``slot_jax.benchmark`` in flag parsing,
-    ``slot_jax.data.prepare`` on an unknown dataset,
+    ``slot_jax.data.prepare`` on an unknown dataset, ``slot_jax.seeds`` on a bad ``--seeds``,
     ``slot_jax.convert`` without a TF checkpoint)."""
     debug = "--config=configs/debug.py"
     data = f"--config.data.data_dir={tmp_path / 'tfds'}"
@@ -289,6 +299,8 @@ def test_command_lines_fail_in_one_line_and_start_quietly(tmp_path, a_file):
                              f"--flagfile={tmp_path / 'no_such.flags'}"),
                       r"Unable to open flagfile: .*no_such.flags"),
         "prepare": (_start("slot_jax.data.prepare", "--dataset=no_such"), "Unknown dataset"),
+        "seeds": (_start("slot_jax.seeds", debug, f"--workdir={tmp_path}", "--seeds=0,x"),
+                  r"--seeds='0,x' is not a comma-separated list of integers"),
         "convert": (_start("slot_jax.convert", f"--tf_checkpoint={tmp_path / 'ckpt-500'}",
                            "--config=configs/clevr.py", f"--workdir={tmp_path}"),
                     r"No TensorFlow checkpoint at .*ckpt-500 \(there is no .*ckpt-500\.index\)"),

@@ -14,7 +14,7 @@ import jax
 import pytest
 from conftest import REPO, tiny_clevr_config, tiny_train_config
 
-from slot_jax import benchmark
+from slot_jax.commands import benchmark
 from slot_jax.lib.hlo_audit import audit_hlo, audit_stablehlo
 from slot_jax.train import build_setup
 

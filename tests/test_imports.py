@@ -100,6 +100,25 @@ def test_training_imports_evaluation_never_the_reverse():
             assert not [t for t in targets if t.startswith("slot_jax.evaluation")], name
 
 
+# ``python -m <entry file>`` runs the ``main()`` of ``slot_jax.commands.<its last part>``.
+ENTRY_FILES = ("slot_jax.main", "slot_jax.convert", "slot_jax.benchmark", "slot_jax.seeds",
+               "slot_jax.data.prepare")
+
+
+def test_the_command_lines_sit_on_top():
+    """Nothing imports the command lines (``slot_jax.commands``) but their entry files, which import
+    their command alone; so ``data/``, say, sits below them."""
+    graph = import_graph()
+    assert "slot_jax.train" in graph["slot_jax.commands.main"]
+    for name, targets in graph.items():
+        commands = {t for t in targets if t.startswith("slot_jax.commands")}
+        if name in ENTRY_FILES:
+            command = "slot_jax.commands." + name.rpartition(".")[2]
+            assert targets == {"slot_jax.commands", command}, name
+        elif not name.startswith("slot_jax.commands"):
+            assert not commands, name
+
+
 @pytest.mark.parametrize(
     "files, cycle",
     [

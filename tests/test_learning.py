@@ -2,7 +2,7 @@
 
 It trains ``configs/learning_test.py`` (clustered sprites at 16x16, K = 4; see its docstring) on
 the seeds in ``config.learning_test_seeds``, each as its own ``python -m slot_jax.main`` process on
-its own core (:func:`slot_jax.seeds.run_seeds`), and scores held-out FG-ARI with the trainer's
+its own core (:func:`slot_jax.commands.seeds.run_seeds`), and scores held-out FG-ARI with the trainer's
 evaluator against two trivial segmentations of the same images: every pixel in one segment, and a
 fixed grid of K blocks. Each seed must reach FG-ARI >= 0.6 and beat the better baseline by >= 0.3,
 and its final evaluation must not raise the collapse warning.
@@ -21,10 +21,10 @@ import numpy as np
 import pytest
 from conftest import REPO, load_repo_config
 
+from slot_jax.commands.seeds import run_seeds
 from slot_jax.evaluation.baselines import baseline_fg_aris, grid_ids
 from slot_jax.evaluation.collapse import collapse_warning
 from slot_jax.evaluation.results import results_path
-from slot_jax.seeds import run_seeds
 
 MIN_FG_ARI = 0.6
 MIN_MARGIN = 0.3  # over the better trivial baseline

@@ -3,9 +3,9 @@
 import numpy as np
 import pytest
 
+from slot_jax.commands.prepare import command_config
 from slot_jax.config_base import data_config
 from slot_jax.data.pipeline import eval_iterator, train_iterator
-from slot_jax.data.prepare import command_config
 from slot_jax.data.sources import prepare_builder
 
 

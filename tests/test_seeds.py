@@ -6,8 +6,9 @@ import os
 import pytest
 from conftest import REPO
 
+from slot_jax.commands.seeds import one_device_env, run_seeds, seed_command
 from slot_jax.config_base import load_config
-from slot_jax.seeds import one_device_env, read_curve, run_seeds, seed_command
+from slot_jax.evaluation.results import read_curve
 
 DEBUG = str(REPO / "configs" / "debug.py")
 

@@ -34,7 +34,9 @@ def test_an_unmeasured_jaxlib_goes_without():
 
 def test_a_command_line_process_starts_with_the_flags():
     env = {k: v for k, v in os.environ.items() if k != "XLA_FLAGS"}
-    code = ("import os, slot_jax.cli, jax; jax.numpy.ones(2).block_until_ready(); "
+    code = ("import os; from slot_jax.commands.startup import prepare_process; prepare_process(); "
+            "import jax; "
+            "jax.numpy.ones(2).block_until_ready(); "
             "print(os.environ['XLA_FLAGS'])")  # the flags parse: XLA stops on one it does not know
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True)

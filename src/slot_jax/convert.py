@@ -10,51 +10,7 @@ overrides entries. The checkpoint is written as ``DIR/checkpoints/<step>``, whic
 resumes; see :func:`slot_jax.train.convert_tf_checkpoint` for the step.
 """
 
-from __future__ import annotations
-
-from absl import app, flags
-from ml_collections import config_flags
-
-from slot_jax import cli
-
-_CONFIG = cli.define_config_flag()
-_TF_CHECKPOINT = flags.DEFINE_string(
-    "tf_checkpoint", None, "The official checkpoint: a prefix (DIR/ckpt-500) or its directory."
-)
-_WORKDIR = flags.DEFINE_string("workdir", None, "Directory to write the orbax checkpoint into.")
-_STEP = flags.DEFINE_integer(
-    "step", None, "Step of the written checkpoint (default: the TF checkpoint's global_step; 0 to "
-    "fine-tune on a fresh learning-rate schedule)."
-)
-flags.mark_flags_as_required(["tf_checkpoint", "workdir"])
-
-
-def main(argv: list[str]) -> None:
-    """Converts ``--tf_checkpoint`` for ``--config`` into ``--workdir``; a bad path, config or
-    checkpoint exits with one ``error:`` line."""
-    if len(argv) > 1:
-        raise app.UsageError(f"unexpected arguments {' '.join(argv[1:])}; flags look like --name=value.")
-    cli.hide_accelerators_from_tensorflow()
-    from slot_jax.tf_checkpoint import ConversionError, TFCheckpointError
-    from slot_jax.train import ConfigError, convert_tf_checkpoint
-
-    config, workdir = _CONFIG.value, _WORKDIR.value
-    try:  # the config and the workdir are checked first, once
-        done = convert_tf_checkpoint(_TF_CHECKPOINT.value, config, workdir, _STEP.value)
-    except (ConfigError, ConversionError, TFCheckpointError, FileNotFoundError,
-            FileExistsError) as err:
-        cli.fail(err)
-    step = "none" if done["global_step"] is None else done["global_step"]
-    config_file = config_flags.get_config_filename(flags.FLAGS["config"])
-    print(f"Wrote {done['path']}: {done['parameters']} weights of {_TF_CHECKPOINT.value} "
-          f"(TF global_step {step}). Evaluate it with: python -m slot_jax.main "
-          f"--config={config_file} --workdir={workdir} --mode=eval")
-
-
-def run() -> None:
-    """The console entry point (``python -m slot_jax.convert``)."""
-    cli.run(main)
-
+from slot_jax.commands.convert import main
 
 if __name__ == "__main__":
-    run()
+    main()

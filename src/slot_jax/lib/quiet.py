@@ -1,5 +1,10 @@
 """Importing TensorFlow (tf.data and TFDS only) without its start-up notices on the console, where it
-is installed (:func:`installed`): training on procedural data needs no TensorFlow."""
+is installed (:func:`installed`): training on procedural data needs no TensorFlow.
+
+Nothing here sets ``TF_CPP_MIN_LOG_LEVEL``: the command lines default it to 2 before TensorFlow
+loads (:func:`slot_jax.commands.startup.prepare_process`), which also quiets TensorFlow's C++ log
+lines after the import.
+"""
 
 from __future__ import annotations
 
@@ -11,8 +16,6 @@ import re
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 # What TensorFlow's C++ logging prints while it loads, before absl's log is initialised: that notice
 # itself, then lines such as "I0000 00:00:1700000000.000000 123 port.cc:153] oneDNN custom
@@ -38,9 +41,10 @@ def installed(module: str) -> bool:
 
 
 def _level() -> int:
-    """``TF_CPP_MIN_LOG_LEVEL``; an unreadable value counts as 0 (show everything)."""
+    """``TF_CPP_MIN_LOG_LEVEL``, 2 (errors only) where unset; an unreadable value counts as 0
+    (show everything)."""
     try:
-        return int(os.environ.get("TF_CPP_MIN_LOG_LEVEL") or 0)
+        return int(os.environ.get("TF_CPP_MIN_LOG_LEVEL") or 2)
     except ValueError:
         return 0
 
@@ -72,8 +76,8 @@ def held_stderr(shown: Callable[[str], bool]) -> Iterator[None]:
 
 def import_quietly(module: str) -> None:
     """Imports ``module`` (TensorFlow), holding back what it prints to stderr meanwhile and writing
-    that out again without the C++ log lines below ``TF_CPP_MIN_LOG_LEVEL`` (2 here: errors only)
-    and absl's pre-initialisation notice. Everything else, Python warnings included, is kept.
+    that out again without the C++ log lines below ``TF_CPP_MIN_LOG_LEVEL`` (2, errors only, unless
+    set) and absl's pre-initialisation notice. Everything else, Python warnings included, is kept.
 
     TensorFlow 2.21 logs its oneDNN notice through absl before absl's log is set up, where neither
     TF_CPP_MIN_LOG_LEVEL nor any other setting applies; ``TF_ENABLE_ONEDNN_OPTS=0`` would silence it

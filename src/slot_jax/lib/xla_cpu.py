@@ -16,9 +16,10 @@ defaults (the ``-`` form of the flag); the results agree to float rounding.
 ``experiments/benchmarks.md`` has the whole train steps.
 
 :func:`apply` adds :data:`FLAGS` to ``XLA_FLAGS``. It must run before JAX's first computation,
-because XLA reads ``XLA_FLAGS`` once, when it starts a backend. ``slot_jax.cli`` calls it on import,
-so every ``python -m slot_jax.<command>`` gets the flags; a notebook or script that trains on CPU
-can call it before anything else touches JAX. Accelerators ignore ``xla_cpu_*`` flags.
+because XLA reads ``XLA_FLAGS`` once, when it starts a backend. Every command line's ``main()``
+calls it first (:func:`slot_jax.commands.startup.prepare_process`), so every
+``python -m slot_jax.<command>`` gets the flags; a notebook or script that trains on CPU can call
+it before anything else touches JAX. Accelerators ignore ``xla_cpu_*`` flags.
 
 It changes nothing when:
 

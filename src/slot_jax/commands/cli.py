@@ -1,13 +1,5 @@
-"""What the command lines (``slot_jax.main``, ``slot_jax.benchmark``) share: a quiet TensorFlow
-start, XLA:CPU's faster settings, the ``--config`` flag, flag parsing with one-line errors,
-logging, and keeping TensorFlow (tf.data only) off accelerators.
-
-Importing this module imports TensorFlow quietly (:func:`slot_jax.lib.quiet.import_quietly`) where
-it is installed, so a command line imports it before anything that imports TensorFlow. It also adds
-:data:`slot_jax.lib.xla_cpu.FLAGS` to ``XLA_FLAGS`` (see :mod:`slot_jax.lib.xla_cpu`) and, where JAX
-computes on the CPU, keeps freed memory in the process (:mod:`slot_jax.lib.cpu_memory`), before
-anything starts a JAX backend.
-"""
+"""What the command lines share besides their start (:mod:`slot_jax.commands.startup`): the
+``--config`` flag, flag parsing with one-line errors, the one-line ``error:`` exit and logging."""
 
 from __future__ import annotations
 
@@ -18,16 +10,8 @@ import sys
 import threading
 from collections.abc import Callable
 
-from slot_jax.lib import cpu_memory, xla_cpu
-from slot_jax.lib.quiet import import_quietly, installed, without_accelerators
-
-xla_cpu.apply()
-cpu_memory.apply()
-if installed("tensorflow"):
-    import_quietly("tensorflow")
-
-from absl import app, flags, logging  # noqa: E402
-from ml_collections import config_flags  # noqa: E402
+from absl import app, flags, logging
+from ml_collections import config_flags
 
 
 def define_config_flag():
@@ -42,15 +26,6 @@ def define_config_flag():
         fail(err)
     flags.mark_flags_as_required(["config"])
     return flag
-
-
-def hide_accelerators_from_tensorflow() -> None:
-    """tf.data runs on the host; the accelerators belong to JAX (nothing to do without TensorFlow)."""
-    if not installed("tensorflow"):
-        return
-    import tensorflow as tf
-
-    without_accelerators(tf)
 
 
 def fail(message: object) -> None:
@@ -70,6 +45,11 @@ def _config_arguments(argv: list[str]) -> list[str]:
     return found
 
 
+def config_overrides(argv: list[str]) -> list[str]:
+    """The ``--config.<key>=<value>`` arguments of ``argv``, in order."""
+    return [arg for arg in argv if arg.startswith("--config.")]
+
+
 def parse_flags(argv: list[str]) -> list[str]:
     """absl flag parsing with one-line errors: a missing config file (any ``--config`` given, the
     last one counting), one without ``get_config()`` or failing to load, an override of a key the
@@ -85,7 +65,7 @@ def parse_flags(argv: list[str]) -> list[str]:
         except FileNotFoundError as err:
             fail(f"--config={path}: {err}")
     config = configs[-1] if configs else None
-    overrides = " ".join(a for a in argv if a.startswith("--config."))
+    overrides = " ".join(config_overrides(argv))
     unknown = (
         "a --config override names the unknown key {!r} (" + overrides + "); "
         "check its spelling against the config file."
@@ -157,8 +137,9 @@ def exit_now(line: str, status: int) -> None:
 
 
 def run(main: Callable[[list[str]], None]) -> None:
-    """``app.run(main)`` with INFO logging, the library filter, TensorFlow kept off the accelerators
-    and :func:`parse_flags`; an ``app.UsageError`` (e.g. unexpected arguments) is one line too.
+    """``app.run(main)`` with INFO logging, the library filter and :func:`parse_flags` (the
+    command's ``main()`` has called :func:`slot_jax.commands.startup.prepare_process`); an
+    ``app.UsageError`` (e.g. unexpected arguments) is one line too.
 
     A KeyboardInterrupt (Ctrl-C), or the trainer's stop on a signal after saving (a
     KeyboardInterrupt carrying ``signum``), ends the process at once with its one line and status
@@ -173,9 +154,6 @@ def run(main: Callable[[list[str]], None]) -> None:
     logging.set_verbosity(logging.INFO)
     logging.get_absl_handler().addFilter(_quiet_libraries)
     sys.unraisablehook = _quiet_unraisablehook(sys.unraisablehook)
-    # Before app.run: it calls TensorFlow's after-init hook, which counts the GPUs, and on a machine
-    # without one that logs a CUDA error ahead of anything of ours.
-    hide_accelerators_from_tensorflow()
     try:
         app.run(checked, flags_parser=parse_flags)
     except KeyboardInterrupt as err:
