@@ -4,10 +4,10 @@
 import sys
 
 import pytest
-from conftest import REPO, tiny_train_config, tiny_train_flags
+from conftest import REPO, main_flags, tiny_train_config, tiny_train_flags
 
 import slot_jax.data.memory  # noqa: F401  (its references are counted too)
-from slot_jax import cli
+from slot_jax.commands import cli
 from slot_jax.data import Dataset, registry, resolve
 from slot_jax.train import train, validate
 
@@ -40,16 +40,17 @@ def _counters(monkeypatch) -> dict[str, list]:
 
 def test_the_command_line_run(tmp_path, monkeypatch, capsys):
     """``python -m slot_jax.main`` in this process: checks, training, evaluation, final report."""
-    from slot_jax import main
+    from slot_jax.commands import main
 
     monkeypatch.chdir(REPO)
     data = [f"--config.data.{key}={value}" for key, value in SMALL_DATA.items()]
     argv = ["prog", *tiny_train_flags(str(tmp_path / "tfds"), **SHORT), *data,
             f"--workdir={tmp_path / 'run'}"]
     monkeypatch.setattr(sys, "argv", argv)  # config_flags reads the overrides there
+    args = main_flags()
     cli.parse_flags(argv)
     calls = _counters(monkeypatch)
-    main.main(["prog"])
+    main.train_or_evaluate(args, ["prog"])
     assert "Held-out results at step 2 (8 images):" in capsys.readouterr().out
     assert {name: len(c) for name, c in calls.items()} == {
         "get_spec": 1, "validate_config": 1, "validate_paths": 1}
