@@ -5,7 +5,6 @@ flags (:mod:`slot_jax.lib.xla_cpu`) and a persistent XLA compilation cache, so r
 runs of the same tiny config compile once.
 """
 
-import functools
 import os
 import subprocess
 import sys
@@ -155,14 +154,6 @@ def tiny_train_flags(data_dir: str, **overrides) -> list[str]:
     return ["--config=configs/debug.py", f"--config.data.data_dir={data_dir}"] + [
         f"--config.{key}={value}" for key, value in tiny.items() if base.get(key) != value
     ]
-
-
-@functools.cache
-def main_flags() -> dict:
-    """``slot_jax.main``'s flags, defined once in this process (absl refuses a second definition)."""
-    from slot_jax.commands import main
-
-    return main.define_flags()
 
 
 def tiny_set_prediction_train_config(data_dir: str, **overrides):

@@ -2,12 +2,12 @@
 :class:`slot_jax.data.Dataset` that the iterators, the evaluation and the final report receive."""
 
 import sys
+from types import SimpleNamespace
 
 import pytest
-from conftest import REPO, main_flags, tiny_train_config, tiny_train_flags
+from conftest import tiny_train_config
 
 import slot_jax.data.memory  # noqa: F401  (its references are counted too)
-from slot_jax.commands import cli
 from slot_jax.data import Dataset, registry, resolve
 from slot_jax.train import train, validate
 
@@ -39,18 +39,16 @@ def _counters(monkeypatch) -> dict[str, list]:
 
 
 def test_the_command_line_run(tmp_path, monkeypatch, capsys):
-    """``python -m slot_jax.main`` in this process: checks, training, evaluation, final report."""
+    """``python -m slot_jax.main``'s run once its flags are read (absl's flags are process-wide, so
+    their values are given here): checks, training, evaluation, final report."""
     from slot_jax.commands import main
 
-    monkeypatch.chdir(REPO)
-    data = [f"--config.data.{key}={value}" for key, value in SMALL_DATA.items()]
-    argv = ["prog", *tiny_train_flags(str(tmp_path / "tfds"), **SHORT), *data,
-            f"--workdir={tmp_path / 'run'}"]
-    monkeypatch.setattr(sys, "argv", argv)  # config_flags reads the overrides there
-    args = main_flags()
-    cli.parse_flags(argv)
+    config = tiny_train_config(str(tmp_path / "tfds"), **SHORT)
+    config.data.update(SMALL_DATA)
+    flag_values = dict(config=config, workdir=str(tmp_path / "run"), mode="train",
+                       checkpoint_step=None)
     calls = _counters(monkeypatch)
-    main.train_or_evaluate(args, ["prog"])
+    main.train_or_evaluate({k: SimpleNamespace(value=v) for k, v in flag_values.items()}, ["prog"])
     assert "Held-out results at step 2 (8 images):" in capsys.readouterr().out
     assert {name: len(c) for name, c in calls.items()} == {
         "get_spec": 1, "validate_config": 1, "validate_paths": 1}

@@ -1,13 +1,14 @@
 """Bad input ends in one line, ``error: ...``, naming the key and the fix, before anything is compiled
 or generated; and the command lines start without TensorFlow's start-up notices."""
 
+import functools
 import logging
 import os
 import re
 import sys
 
 import pytest
-from conftest import REPO, main_flags, tiny_set_prediction_train_config, tiny_train_config
+from conftest import REPO, tiny_set_prediction_train_config, tiny_train_config
 from conftest import start_command as _start
 
 from slot_jax.commands import cli
@@ -168,9 +169,17 @@ def test_bad_config_file_in_load_config(config_files, name, error, match):
         load_config(str(config_files / name))
 
 
+@functools.cache
+def _define_main_flags() -> None:
+    """``slot_jax.main``'s flags, defined once in this process."""
+    from slot_jax.commands import main
+
+    main.define_flags()
+
+
 def _parse_error(argv, monkeypatch) -> str:
     """The one line ``cli.parse_flags`` exits with (``main``'s flags)."""
-    main_flags()
+    _define_main_flags()
 
     monkeypatch.setattr(sys, "argv", argv)  # config_flags reads the overrides there
     with pytest.raises(SystemExit) as exit_info:
