@@ -16,10 +16,15 @@ def local_batch_size(global_batch: int) -> int:
     return global_batch // n
 
 
+def example_count(batch: Batch) -> int:
+    """The examples in a batch: the leading dimension its arrays share (``image`` or ``video``)."""
+    return len(next(iter(batch.values())))
+
+
 def pad_batch(batch: Batch, local: int) -> Batch:
     """A last, short evaluation batch padded with zeros to ``local`` examples, and ``padding_mask``
     bool ``[local]`` (False marks padding) added to every batch."""
-    n = len(batch["image"])
+    n = example_count(batch)
     mask = np.arange(local) < n
     if n < local:
         batch = {k: np.concatenate([v, np.zeros((local - n, *v.shape[1:]), v.dtype)])

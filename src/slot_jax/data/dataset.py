@@ -46,6 +46,7 @@ class Dataset:
       crop: ``(y0, y1, x0, x1)`` applied before resizing, or None (none, or ``config.data.crop``
         False).
       most_objects: the most objects an image of this variant holds, if known.
+      num_frames: the frames of each video, or None for an image dataset.
     """
 
     config: ml_collections.FrozenConfigDict
@@ -57,6 +58,7 @@ class Dataset:
     eval_split: str
     crop: tuple[int, int, int, int] | None
     most_objects: int | None
+    num_frames: int | None = None
 
     @property
     def name(self) -> str:
@@ -72,6 +74,12 @@ class Dataset:
     def targets(self) -> str | None:
         """``config.data.targets``: None, or ``"set_prediction"`` (property targets per object)."""
         return self.config.get("targets")
+
+    @property
+    def video(self) -> bool:
+        """The examples are videos: batches hold ``video`` ``[b, T, H, W, 3]`` in place of
+        ``image``, ``ids`` ``[b, T, H, W]``, ``boxes`` and ``centers``."""
+        return self.spec.video
 
     @property
     def has_ids(self) -> bool:
@@ -94,5 +102,5 @@ def resolve(data: Dataset | ml_collections.ConfigDict) -> Dataset:
         variant=variant, source=resolve_source(data), train_split=spec.train_split,
         eval_split=spec.eval_split,
         crop=spec.crop if data.get("crop", True) else None,
-        most_objects=spec.most_objects(variant),
+        most_objects=spec.most_objects(variant), num_frames=spec.frames(variant),
     )

@@ -6,8 +6,9 @@ generator, presets, seeds and split sizes; :mod:`slot_jax.data.procedural`), goe
 ``config.data.max_objects`` filter and the same preprocessing as :mod:`slot_jax.data.pipeline`
 (to [-1, 1], the dataset's crop, bilinear resize without antialiasing, clip; ids nearest-neighbour),
 and comes out in the same batches: ``image`` float32 ``[b, H, W, 3]``, ``ids`` int32 ``[b, H, W]``
-and, when evaluating, ``padding_mask`` bool ``[b]``. Set-prediction targets need the tf.data
-pipeline.
+and, when evaluating, ``padding_mask`` bool ``[b]``; a video dataset's batches hold ``video``
+float32 ``[b, T, H, W, 3]`` in place of ``image``, ``ids`` ``[b, T, H, W]``, ``boxes`` and ``centers``
+(each frame preprocessed as an image). Set-prediction targets need the tf.data pipeline.
 
 The training stream is a pure function of ``(seed, step)``, so a resumed run sees the batches an
 uninterrupted run would: epoch ``e`` is a numpy permutation seeded by ``(seed, process, e)``, and
@@ -29,7 +30,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from slot_jax.data.batching import Batch, local_batch_size, pad_batch
+from slot_jax.data.batching import Batch, example_count, local_batch_size, pad_batch
 from slot_jax.data.check import check_memory
 from slot_jax.data.dataset import Dataset, resolve
 from slot_jax.data.procedural import GENERATORS
@@ -94,14 +95,23 @@ def _resize(x: np.ndarray, size: tuple[int, int], method: str) -> np.ndarray:
 
 def preprocess(examples: list[dict], dataset: Dataset) -> Batch:
     """Canonical examples -> ``image`` float32 ``[N, h, w, 3]`` in [-1, 1] and ``ids`` int32
-    ``[N, h, w]``, as :func:`slot_jax.data.preprocess.crop_resize_scale` and ``crop_resize_ids``."""
+    ``[N, h, w]``, as :func:`slot_jax.data.preprocess.crop_resize_scale` and ``crop_resize_ids``;
+    videos -> ``video`` ``[N, T, h, w, 3]`` and ``ids`` ``[N, T, h, w]`` (frame by frame), with
+    their ``boxes`` and ``centers``."""
     y0, y1, x0, x1 = dataset.crop or (0, None, 0, None)
     size = dataset.image_size
-    images = np.stack([ex["image"] for ex in examples]).astype(np.float32) / 255.0 * 2.0 - 1.0
-    images = _resize(images[:, y0:y1, x0:x1], size, "linear")
-    ids = np.stack([ex["ids"] for ex in examples]).astype(np.int32)[:, y0:y1, x0:x1]
-    ids = _resize(ids, size, "nearest")[..., 0].astype(np.int32)
-    return {"image": np.clip(images, -1.0, 1.0), "ids": ids}
+    key = "video" if dataset.video else "image"
+    frames = np.stack([ex[key] for ex in examples])  # [N, (T,) H, W, 3]
+    lead = frames.shape[:-3]
+    images = frames.reshape(-1, *frames.shape[-3:]).astype(np.float32) / 255.0 * 2.0 - 1.0
+    images = _resize(images[:, y0:y1, x0:x1], size, "linear").reshape(*lead, *size, 3)
+    ids = np.stack([ex["ids"] for ex in examples]).astype(np.int32)
+    ids = ids.reshape(-1, *ids.shape[-3:])[:, y0:y1, x0:x1]
+    ids = _resize(ids, size, "nearest").reshape(*lead, *size).astype(np.int32)
+    out = {key: np.clip(images, -1.0, 1.0), "ids": ids}
+    if dataset.video:
+        out.update({k: np.stack([ex[k] for ex in examples]) for k in ("boxes", "centers")})
+    return out
 
 
 @functools.lru_cache(maxsize=4)  # keyed by the dataset's value: equal configs share it
@@ -120,7 +130,7 @@ def split_arrays(data: Dataset | ml_collections.ConfigDict, split: str) -> Batch
     """This process's preprocessed examples of ``split`` (generated once, then cached)."""
     dataset = resolve(data)
     arrays = _split_arrays(dataset, split, jax.process_index(), jax.process_count())
-    if not arrays or not len(arrays["image"]):
+    if not arrays or not example_count(arrays):
         raise ValueError(f"Dataset {dataset.name!r} has no {split} examples after filtering.")
     return arrays
 
@@ -133,7 +143,7 @@ def train_iterator(
     local = local_batch_size(global_batch_size)
     dataset = resolve(data)
     arrays = split_arrays(dataset, dataset.train_split)
-    n = len(arrays["image"])
+    n = example_count(arrays)
 
     @functools.lru_cache(maxsize=2)
     def permutation(epoch: int) -> np.ndarray:
@@ -155,6 +165,7 @@ def eval_iterator(
     local = local_batch_size(global_batch_size)
     dataset = resolve(data)
     arrays = split_arrays(dataset, dataset.eval_split)
-    n = len(arrays["image"]) if num_examples is None else min(num_examples, len(arrays["image"]))
+    total = example_count(arrays)
+    n = total if num_examples is None else min(num_examples, total)
     for start in range(0, n, local):
         yield pad_batch({k: v[start:min(start + local, n)] for k, v in arrays.items()}, local)

@@ -8,6 +8,10 @@ Batches are dicts of numpy arrays, per process:
   (see :mod:`slot_jax.data.targets`);
 * ``padding_mask`` bool ``[b]`` (evaluation only): False marks padding in the last batch.
 
+A video dataset (``Dataset.video``) has ``video`` float32 ``[b, T, H, W, 3]`` in place of ``image``,
+``ids`` int32 ``[b, T, H, W]``, ``boxes`` float32 ``[b, T, max_objects, 4]`` and ``centers`` float32
+``[b, T, max_objects, 2]`` (see :mod:`slot_jax.data.registry`); each frame is preprocessed as an image.
+
 ``b`` is the global batch size divided by ``jax.process_count()``; each process reads its own shard.
 
 The training stream is a pure function of ``(seed, step)``: epoch ``e`` is the (cached) dataset
@@ -52,9 +56,12 @@ def _preprocess_fn(dataset: Dataset):
     size, crop, targets = dataset.image_size, dataset.crop, dataset.targets
 
     def fn(example: dict) -> dict:
-        out = {"image": crop_resize_scale(example["image"], crop, size)}
+        key = "video" if dataset.video else "image"
+        out = {key: crop_resize_scale(example[key], crop, size)}
         if dataset.has_ids:
             out["ids"] = crop_resize_ids(example["ids"], crop, size)
+        if dataset.video:
+            out.update(boxes=example["boxes"], centers=example["centers"])
         if targets:
             out["targets"] = set_prediction_targets(example["objects"], dataset.config.max_set_size)
         return out

@@ -7,15 +7,21 @@ pipeline reads every dataset through TFDS and converts it to the canonical examp
 * ``ids`` int32 ``[H, W]`` instance ids, 0 = background (where the dataset has masks);
 * ``objects`` dict of per-object tensors (where the dataset has properties);
 
-before the shared crop/resize/scale of :mod:`slot_jax.data.pipeline`. The in-memory source
-(:mod:`slot_jax.data.memory`) makes the same examples for the procedural datasets without TFDS.
-Importing this module needs no TensorFlow; its tf functions import it when called.
+before the shared crop/resize/scale of :mod:`slot_jax.data.pipeline`. A video dataset
+(``DatasetSpec.video``) has ``video`` uint8 ``[T, H, W, 3]`` in place of ``image``, ``ids`` int32
+``[T, H, W]`` (an object keeps its id in every frame), and ``boxes`` float32 ``[T, max_objects, 4]``
+and ``centers`` float32 ``[T, max_objects, 2]`` (see :mod:`slot_jax.data.procedural.moving_sprites`).
+The in-memory source (:mod:`slot_jax.data.memory`) makes the same examples for the procedural
+datasets without TFDS. Importing this module needs no TensorFlow; its tf functions import it when called.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from types import ModuleType
+
+from slot_jax.data.procedural import moving_sprites
 
 # TFDS ``clevr:3.1.0`` as the paper preprocesses it: ``image`` uint8 [320, 480, 3] -> /255, x2-1, crop
 # [29:221, 64:256], bilinear resize (no antialiasing) to ``config.data.image_size``, clip to [-1, 1]
@@ -37,6 +43,20 @@ def _procedural_canonical(example: dict) -> dict:
     if "objects" in example:
         out["objects"] = example["objects"]
     return out
+
+
+def _procedural_video_canonical(example: dict) -> dict:
+    import tensorflow as tf
+
+    out = {"video": example["video"], "ids": tf.cast(example["ids"][..., 0], tf.int32)}
+    out.update({k: example[k] for k in ("boxes", "centers", "objects")})
+    return out
+
+
+def _preset_values(generator: ModuleType, field: str) -> dict[str, int]:
+    """``{preset: options.<field>}`` of a generator's presets, and ``""`` for the default (first)."""
+    values = {name: getattr(options, field) for name, (_, options) in generator.PRESETS.items()}
+    return {"": next(iter(values.values())), **values}
 
 
 def _multi_object_canonical(example: dict) -> dict:
@@ -66,6 +86,8 @@ class DatasetSpec:
         distinct non-zero ids, i.e. visible objects) or ``"coords"`` (the rows of
         ``objects["3d_coords"]``, occluded objects included).
       max_objects: the most objects an image holds, per TFDS config (key "" is the default).
+      video: the examples are videos (``video`` in place of ``image``; see the module docstring).
+      num_frames: frames per video, per TFDS config (key "" is the default); empty for images.
     """
 
     builder: str
@@ -79,6 +101,8 @@ class DatasetSpec:
     has_properties: bool = False
     count_by: str = "ids"
     max_objects: dict[str, int] = dataclasses.field(default_factory=dict)
+    video: bool = False
+    num_frames: dict[str, int] = dataclasses.field(default_factory=dict)
 
     def count_objects(self, example: dict):
         """The number of objects in a canonical example, as a tf scalar (see ``count_by``)."""
@@ -92,6 +116,10 @@ class DatasetSpec:
     def most_objects(self, config: str | None) -> int | None:
         """The most objects per image for a TFDS config, if known."""
         return self.max_objects.get(config or "", self.max_objects.get(""))
+
+    def frames(self, config: str | None) -> int | None:
+        """The frames per video for a TFDS config; None for images."""
+        return self.num_frames.get(config or "", self.num_frames.get(""))
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -107,6 +135,11 @@ DATASETS: dict[str, DatasetSpec] = {
         DatasetSpec(
             "procedural_clevr", _procedural_canonical, procedural=True, crop=CLEVR_CROP,
             count_by="coords", max_objects={"": 10, "clevr6": 6}, has_properties=True,
+        ),
+        DatasetSpec(
+            "procedural_moving_sprites", _procedural_video_canonical, procedural=True, video=True,
+            max_objects=_preset_values(moving_sprites, "max_objects"),
+            num_frames=_preset_values(moving_sprites, "num_frames"),
         ),
         DatasetSpec(
             "multi_dsprites", _multi_object_canonical, manual=True,

@@ -6,6 +6,8 @@ Generators (no TensorFlow; :mod:`.scene` says what each module defines):
   ``colored_on_colored``, ``binarized``, ``simple``, ``quickstart``, ``clustered``.
 * ``procedural_tetrominoes`` (:mod:`.tetrominoes`).
 * ``procedural_clevr`` (:mod:`.clevr_like`).
+* ``procedural_moving_sprites`` (:mod:`.moving_sprites`), videos: presets ``standard`` (default),
+  ``tiny``.
 
 Importing this package imports the generators only. The TFDS builders (:mod:`.builders`, on
 :mod:`.base`) register when that module is imported, as :mod:`slot_jax.data` does where TensorFlow
@@ -14,12 +16,13 @@ is installed; the in-memory source (:mod:`slot_jax.data.memory`) uses the genera
 
 from types import ModuleType
 
-from slot_jax.data.procedural import clevr_like, sprites, tetrominoes
+from slot_jax.data.procedural import clevr_like, moving_sprites, sprites, tetrominoes
 
 GENERATORS: dict[str, ModuleType] = {
     "procedural_multi_dsprites": sprites,
     "procedural_tetrominoes": tetrominoes,
     "procedural_clevr": clevr_like,
+    "procedural_moving_sprites": moving_sprites,
 }
 
-__all__ = ["GENERATORS", "clevr_like", "sprites", "tetrominoes"]
+__all__ = ["GENERATORS", "clevr_like", "moving_sprites", "sprites", "tetrominoes"]

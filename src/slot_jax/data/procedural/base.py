@@ -7,7 +7,8 @@ default), and implements ``_features()`` with :func:`canonical_features`.
 
 Stored features, as read back by ``tfds.load``: ``image`` uint8 ``[H, W, 3]`` (tfds ``Image``,
 PNG), ``ids`` uint8 ``[H, W, 1]`` (tfds ``Image`` with one channel, PNG) and ``objects``, a tfds
-``Sequence`` of the per-object properties plus ``visible_pixels``. Splits ``train`` and ``test`` (a
+``Sequence`` of the per-object properties plus ``visible_pixels``; a video dataset stores
+:func:`video_features` instead. Splits ``train`` and ``test`` (a
 split of size 0 is left out).
 
 Sizes live in the config name, so differently sized datasets never share a TFDS directory::
@@ -48,12 +49,34 @@ def canonical_features(
     height: int, width: int, object_features: Mapping[str, tfds.features.FeatureConnector]
 ) -> tfds.features.FeaturesDict:
     """``image`` [H, W, 3], ``ids`` [H, W, 1] and ``objects`` (given features + ``visible_pixels``)."""
-    objects = dict(object_features)
-    objects["visible_pixels"] = tfds.features.Tensor(shape=(), dtype=np.int32)
     return tfds.features.FeaturesDict({
         "image": tfds.features.Image(shape=(height, width, 3), dtype=np.uint8),
         "ids": tfds.features.Image(shape=(height, width, 1), dtype=np.uint8),
-        "objects": tfds.features.Sequence(objects),
+        "objects": _objects(object_features),
+    })
+
+
+def video_features(
+    num_frames: int, height: int, width: int, max_objects: int,
+    object_features: Mapping[str, tfds.features.FeatureConnector],
+) -> tfds.features.FeaturesDict:
+    """``video`` [T, H, W, 3] and ``ids`` [T, H, W, 1] (tfds ``Video``, PNG frames), ``boxes``
+    [T, max_objects, 4], ``centers`` [T, max_objects, 2] and ``objects`` as in
+    :func:`canonical_features`."""
+    frames = (num_frames, height, width)
+    return tfds.features.FeaturesDict({
+        "video": tfds.features.Video(shape=(*frames, 3), dtype=np.uint8),
+        "ids": tfds.features.Video(shape=(*frames, 1), dtype=np.uint8),
+        "boxes": tfds.features.Tensor(shape=(num_frames, max_objects, 4), dtype=np.float32),
+        "centers": tfds.features.Tensor(shape=(num_frames, max_objects, 2), dtype=np.float32),
+        "objects": _objects(object_features),
+    })
+
+
+def _objects(object_features: Mapping[str, tfds.features.FeatureConnector]) -> tfds.features.Sequence:
+    """The per-object features, plus ``visible_pixels``, as a tfds ``Sequence``."""
+    return tfds.features.Sequence({
+        **object_features, "visible_pixels": tfds.features.Tensor(shape=(), dtype=np.int32)
     })
 
 

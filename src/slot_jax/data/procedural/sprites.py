@@ -94,7 +94,7 @@ def _sample_color(rng: np.random.Generator, model: str) -> np.ndarray:
     raise ValueError(f"Unknown sprite colour model {model!r}.")
 
 
-def _sample_background(rng: np.random.Generator, model: str) -> np.ndarray:
+def sample_background(rng: np.random.Generator, model: str) -> np.ndarray:
     if model == "grayscale":
         return np.full(3, rng.uniform())
     if model == "colored":
@@ -161,7 +161,7 @@ def _sample_scene(rng: np.random.Generator, config: SpritesOptions) -> tuple[dic
         "x": sample_positions(rng, config, n),
         "y": sample_positions(rng, config, n),
     }
-    background = _sample_background(rng, config.background)
+    background = sample_background(rng, config.background)
     colors = sample_colors(rng, config, background, n)
     masks = sprite_masks(config, **latents)
     ids = paint_order_ids(masks)
