@@ -13,8 +13,8 @@ its area in the first frame, where conditioning reads the objects; later frames 
 Configs:
 
 * ``standard`` (default): 64x64, 24 frames, 2-4 HSV sprites on black.
-* ``tiny``: 32x32, 6 frames, 2-3 large HSV sprites on black, well separated colours; for tests and
-  fast learning runs.
+* ``tiny``: 32x32, 6 frames, the sprites of ``procedural_multi_dsprites/simple`` (2-3 large HSV
+  sprites on black, well separated colours); for tests and fast learning runs.
 
 A video (:func:`generate`; stored and kept as :func:`.scene.canonical_example` keeps an image):
 
@@ -36,16 +36,16 @@ import dataclasses
 
 import numpy as np
 
-from slot_jax.data.procedural.scene import paint_order_ids, to_uint8, visible_pixels
+from slot_jax.data.procedural.scene import option_values, paint_order_ids, to_uint8
+from slot_jax.data.procedural.sprites import PRESETS as SPRITE_PRESETS
 from slot_jax.data.procedural.sprites import (
-    MAX_SCENE_TRIES,
-    ORIENTATIONS,
-    SHAPE_NAMES,
     SpritesOptions,
-    sample_background,
-    sample_colors,
+    resample_until_visible,
+    sample_latents,
+    sample_palette,
     sample_positions,
     sprite_masks,
+    sprite_objects,
 )
 
 
@@ -103,21 +103,15 @@ def _start_positions(rng: np.random.Generator, config: MovingSpritesOptions, n: 
 
 
 def _sample_video(rng: np.random.Generator, config: MovingSpritesOptions):
-    """A video, and the int ``[N]`` full (unoccluded) pixel area of each sprite in frame 0."""
-    n = int(rng.integers(config.min_objects, config.max_objects + 1))
-    latents = {
-        "shape": rng.integers(0, len(SHAPE_NAMES), size=n),
-        "scale": rng.choice(np.asarray(config.scales, np.float32), size=n),
-        "orientation": rng.choice(ORIENTATIONS, size=n),
-        "x": _start_positions(rng, config, n),
-        "y": _start_positions(rng, config, n),
-    }
+    """A video, its first frame's ids and the int ``[N]`` full (unoccluded) pixel area of each
+    sprite in the first frame."""
+    latents = sample_latents(rng, config, _start_positions)
+    n = len(latents["x"])
     speed = rng.uniform(config.min_speed, config.max_speed, size=n)
     angle = rng.uniform(0.0, 2.0 * np.pi, size=n)
     span = 1.0 - 2.0 * config.margin  # image sizes per unit of the position latent
     velocity = {"vx": speed * np.cos(angle) / span, "vy": speed * np.sin(angle) / span}
-    background = sample_background(rng, config.background)
-    colors = sample_colors(rng, config, background, n)
+    palette = sample_palette(rng, config, n)
 
     t = config.num_frames
     x = trajectories(latents["x"], velocity["vx"], t).ravel()  # [N * T], sprite-major
@@ -126,25 +120,15 @@ def _sample_video(rng: np.random.Generator, config: MovingSpritesOptions):
     masks = sprite_masks(config, **frame_latents, x=x, y=y)
     masks = masks.reshape(n, t, config.height, config.width)
     ids = paint_order_ids(masks)  # [T, H, W]
-    palette = np.concatenate([background[None].astype(np.float32), colors])
     boxes, centers = boxes_and_centers(ids, config.max_objects)
-    objects = {k: np.asarray(v, np.int64 if k == "shape" else np.float32)
-               for k, v in {**latents, **velocity}.items()}
-    objects["color"] = colors
     video = {"video": to_uint8(palette[ids]), "ids": ids[..., None], "boxes": boxes,
-             "centers": centers, "objects": objects}
-    return video, masks[:, 0].sum(axis=(1, 2))
+             "centers": centers, "objects": sprite_objects({**latents, **velocity}, palette)}
+    return video, ids[0], masks[:, 0].sum(axis=(1, 2))
 
 
 def generate_moving_sprites(rng: np.random.Generator, config: MovingSpritesOptions) -> dict:
     """One video (the layout in the module docstring)."""
-    for _ in range(MAX_SCENE_TRIES):
-        video, areas = _sample_video(rng, config)
-        counts = visible_pixels(video["ids"][0, ..., 0], len(areas))
-        enough = np.maximum(config.min_visible_pixels, config.min_visible_fraction * areas)
-        if np.all(counts >= enough):
-            break
-    return video
+    return resample_until_visible(_sample_video, rng, config)
 
 
 PRESETS: dict[str, tuple[str, MovingSpritesOptions]] = {
@@ -158,13 +142,10 @@ PRESETS: dict[str, tuple[str, MovingSpritesOptions]] = {
         ),
     ),
     "tiny": (
-        "32x32, 6 frames, 2-3 large HSV sprites on black, moving and bouncing.",
-        MovingSpritesOptions(
-            num_train=2000, num_eval=128, height=32, width=32, min_objects=2, max_objects=3,
-            background="black", scales=(0.8, 0.9, 1.0), size_factor=0.35, margin=0.2,
-            min_color_distance=0.35, distinct_colors=True, min_visible_pixels=24,
-            min_visible_fraction=0.5, num_frames=6, min_speed=0.03, max_speed=0.08,
-        ),
+        "32x32, 6 frames, the 2-3 large sprites of procedural_multi_dsprites/simple, moving.",
+        MovingSpritesOptions(**option_values(SPRITE_PRESETS["simple"][1]) | dict(
+            num_train=2000, num_eval=128, num_frames=6, min_speed=0.03, max_speed=0.08,
+        )),
     ),
 }
 generate = generate_moving_sprites

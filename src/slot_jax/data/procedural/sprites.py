@@ -30,6 +30,7 @@ ellipse / heart), ``scale``, ``orientation``, ``x``, ``y`` (float32 latents) and
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 
 import numpy as np
 
@@ -151,35 +152,67 @@ def sprite_masks(
     return np.where(s == 0, square, np.where(s == 1, ellipse, heart))
 
 
-def _sample_scene(rng: np.random.Generator, config: SpritesOptions) -> tuple[dict, np.ndarray]:
-    """A scene and the int ``[N]`` full (unoccluded) pixel area of each sprite."""
+PositionSampler = Callable[[np.random.Generator, SpritesOptions, int], np.ndarray]
+
+
+def sample_latents(
+    rng: np.random.Generator, config: SpritesOptions, positions: PositionSampler = sample_positions
+) -> dict[str, np.ndarray]:
+    """The latents ``shape``, ``scale``, ``orientation``, ``x``, ``y`` (each ``[N]``) of a scene's
+    sprites, their number uniform in ``[min_objects, max_objects]``; ``positions`` draws x and y."""
     n = int(rng.integers(config.min_objects, config.max_objects + 1))
-    latents = {
+    return {
         "shape": rng.integers(0, len(SHAPE_NAMES), size=n),
         "scale": rng.choice(np.asarray(config.scales, np.float32), size=n),
         "orientation": rng.choice(ORIENTATIONS, size=n),
-        "x": sample_positions(rng, config, n),
-        "y": sample_positions(rng, config, n),
+        "x": positions(rng, config, n),
+        "y": positions(rng, config, n),
     }
+
+
+def sample_palette(rng: np.random.Generator, config: SpritesOptions, n: int) -> np.ndarray:
+    """float32 ``[n + 1, 3]``: the background colour (id 0), then the colours of sprites 1..n."""
     background = sample_background(rng, config.background)
     colors = sample_colors(rng, config, background, n)
+    return np.concatenate([background[None].astype(np.float32), colors])
+
+
+def sprite_objects(latents: dict[str, np.ndarray], palette: np.ndarray) -> dict[str, np.ndarray]:
+    """The stored ``objects``: the latents (``shape`` int64, the others float32) and ``color``."""
+    objects = {k: np.asarray(v, np.int64 if k == "shape" else np.float32) for k, v in latents.items()}
+    objects["color"] = palette[1:]
+    return objects
+
+
+def _sample_scene(rng: np.random.Generator, config: SpritesOptions):
+    """A scene, its ids and the int ``[N]`` full (unoccluded) pixel area of each sprite."""
+    latents = sample_latents(rng, config)
+    palette = sample_palette(rng, config, len(latents["x"]))
     masks = sprite_masks(config, **latents)
     ids = paint_order_ids(masks)
-    palette = np.concatenate([background[None].astype(np.float32), colors])
-    objects = {k: np.asarray(v, np.int64 if k == "shape" else np.float32) for k, v in latents.items()}
-    objects["color"] = colors
-    return {"image": to_uint8(palette[ids]), "ids": ids, "objects": objects}, masks.sum(axis=(1, 2))
+    scene = {"image": to_uint8(palette[ids]), "ids": ids, "objects": sprite_objects(latents, palette)}
+    return scene, ids, masks.sum(axis=(1, 2))
 
 
-def generate_sprites(rng: np.random.Generator, config: SpritesOptions) -> dict:
-    """One scene: image uint8 [H, W, 3], ids uint8 [H, W], objects (per-sprite arrays [N])."""
+def resample_until_visible(
+    sample: Callable[[np.random.Generator, SpritesOptions], tuple[dict, np.ndarray, np.ndarray]],
+    rng: np.random.Generator, config: SpritesOptions,
+) -> dict:
+    """The scene of ``sample(rng, config) -> (scene, ids [H, W], full areas [N])``, drawn again (up
+    to ``MAX_SCENE_TRIES`` times) until every sprite keeps ``min_visible_pixels`` and
+    ``min_visible_fraction`` of its area in ``ids``."""
     for _ in range(MAX_SCENE_TRIES):
-        scene, areas = _sample_scene(rng, config)
-        counts = visible_pixels(scene["ids"], len(areas))
+        scene, ids, areas = sample(rng, config)
+        counts = visible_pixels(ids, len(areas))
         enough = np.maximum(config.min_visible_pixels, config.min_visible_fraction * areas)
         if np.all(counts >= enough):
             break
     return scene
+
+
+def generate_sprites(rng: np.random.Generator, config: SpritesOptions) -> dict:
+    """One scene: image uint8 [H, W, 3], ids uint8 [H, W], objects (per-sprite arrays [N])."""
+    return resample_until_visible(_sample_scene, rng, config)
 
 
 PRESETS: dict[str, tuple[str, SpritesOptions]] = {
