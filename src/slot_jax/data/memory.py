@@ -118,7 +118,7 @@ def preprocess(examples: list[dict], dataset: Dataset) -> Batch:
 def _split_arrays(dataset: Dataset, split: str, process: int, processes: int) -> Batch:
     options = scene_options(dataset)
     count = options.num_train if split == "train" else options.num_eval
-    logging.info("Generating %s %s: %d images, in memory.", dataset.name, split, count)
+    logging.info("Generating %s %s: %d examples, in memory.", dataset.name, split, count)
     examples = generate_split(dataset.builder, options, split)
     most = dataset.config.get("max_objects")
     if most:

@@ -60,13 +60,17 @@ def video_features(
     num_frames: int, height: int, width: int, max_objects: int,
     object_features: Mapping[str, tfds.features.FeatureConnector],
 ) -> tfds.features.FeaturesDict:
-    """``video`` [T, H, W, 3] and ``ids`` [T, H, W, 1] (tfds ``Video``, PNG frames), ``boxes``
-    [T, max_objects, 4], ``centers`` [T, max_objects, 2] and ``objects`` as in
-    :func:`canonical_features`."""
-    frames = (num_frames, height, width)
+    """``video`` [T, H, W, 3] and ``ids`` [T, H, W, 1] (``Sequence``s of PNG frames, MOVi's layout
+    of its segmentations; tfds ``Video`` stores the same), ``boxes`` [T, max_objects, 4],
+    ``centers`` [T, max_objects, 2] and ``objects`` as in :func:`canonical_features`."""
+
+    def frames(channels: int) -> tfds.features.Sequence:
+        image = tfds.features.Image(shape=(height, width, channels), dtype=np.uint8)
+        return tfds.features.Sequence(image, length=num_frames)
+
     return tfds.features.FeaturesDict({
-        "video": tfds.features.Video(shape=(*frames, 3), dtype=np.uint8),
-        "ids": tfds.features.Video(shape=(*frames, 1), dtype=np.uint8),
+        "video": frames(3),
+        "ids": frames(1),
         "boxes": tfds.features.Tensor(shape=(num_frames, max_objects, 4), dtype=np.float32),
         "centers": tfds.features.Tensor(shape=(num_frames, max_objects, 2), dtype=np.float32),
         "objects": _objects(object_features),
@@ -119,7 +123,7 @@ class ProceduralBuilder(tfds.core.GeneratorBasedBuilder):
     def _log_download_bytes(self) -> None:
         # TFDS's line here reads "Downloading and preparing dataset Unknown size (download: ...)"
         cfg = self.builder_config
-        logging.info("Generating %s/%s: %d training and %d held-out images into %s (once; later "
+        logging.info("Generating %s/%s: %d training and %d held-out examples into %s (once; later "
                      "runs reuse them).", self.name, cfg.name, cfg.num_train, cfg.num_eval,
                      self.data_dir)
 
