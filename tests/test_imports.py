@@ -146,7 +146,8 @@ def test_public_api_is_unchanged():
     import slot_jax
 
     public = {
-        "CNNEncoder", "ConvTransposeSubpixel", "CoordinateInit", "GaussianSlotInit", "InvariantSlotAttention",
+        "CNNEncoder", "ConvTransposeSubpixel", "CoordinateInit", "GaussianSlotInit",
+        "InvariantSlotAttention",
         "InvariantSlotAutoencoder", "LearnedQueriesInit", "PoseSlotInit", "RelativeBroadcastDecoder",
         "SetPredictionModel", "SlotAttention", "SlotAutoencoder", "SoftPositionEmbed",
         "SpatialBroadcastDecoder", "adjusted_rand_index", "alpha_composite", "ap_at_thresholds",

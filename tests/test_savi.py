@@ -48,9 +48,8 @@ def test_one_frame_without_predictor_is_the_image_model():
     frame = video(1)[:, 0]
     noise = jax.random.normal(jax.random.key(3), (B, cfg.num_slots, cfg.slot_size))
     params = savi.init(jax.random.key(0), frame[:, None], noise)["params"]
-    image_params = image_model.init(jax.random.key(5), frame, noise)["params"]
-    shapes = lambda tree: jax.tree.map(jnp.shape, tree)  # noqa: E731
-    assert shapes(params) == shapes(image_params)
+    image_params = jax.eval_shape(image_model.init, jax.random.key(5), frame, noise)["params"]
+    assert jax.tree.map(jnp.shape, params) == jax.tree.map(jnp.shape, image_params)
 
     out = savi.apply({"params": params}, frame[:, None], noise)
     ref = image_model.apply({"params": params}, frame, noise)
@@ -90,9 +89,10 @@ def test_coordinate_init_gives_slot_0_the_zero_background_box():
     params = init.init(jax.random.key(1), B, None, boxes)["params"]
     leaves, tree = jax.tree.flatten(params)  # random biases too, so the MLP of zero is not zero
     keys = jax.random.split(jax.random.key(2), len(leaves))
-    params = tree.unflatten([jax.random.normal(k, p.shape) for k, p in zip(keys, leaves)])
+    params = tree.unflatten([jax.random.normal(k, p.shape) for k, p in zip(keys, leaves, strict=True)])
     mlp = params["mlp"]
-    background = jax.nn.relu(mlp["dense_0"]["bias"]) @ mlp["dense_1"]["kernel"] + mlp["dense_1"]["bias"]
+    hidden = jax.nn.relu(mlp["dense_0"]["bias"])  # the first layer of a zero box is its bias
+    background = hidden @ mlp["dense_1"]["kernel"] + mlp["dense_1"]["bias"]
     assert float(jnp.abs(background).max()) > 0.1
 
     slots = init.apply({"params": params}, B, None, boxes)

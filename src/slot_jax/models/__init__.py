@@ -23,8 +23,8 @@ from slot_jax.models.encoder import CNNEncoder
 from slot_jax.models.invariant_autoencoder import InvariantSlotAutoencoder
 from slot_jax.models.invariant_slot_attention import InvariantSlotAttention
 from slot_jax.models.pose_init import PoseSlotInit
-from slot_jax.models.predictor import TransformerBlock
 from slot_jax.models.position import SoftPositionEmbed, build_grid, build_linear_grid
+from slot_jax.models.predictor import TransformerBlock
 from slot_jax.models.presets import (
     clevr_model_config,
     invariant_model_config,
