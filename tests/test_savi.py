@@ -202,3 +202,5 @@ def test_builder_and_model_reject_bad_input():
     model = slot_jax.build_model(tiny_savi_model_config())
     with pytest.raises(ValueError, match=r"The video must have shape \[B, T, H, W, C\]"):
         model.init(jax.random.key(0), video()[:, 0])
+    with pytest.raises(ValueError, match="initial_slots batch 1 != video batch 2"):
+        model.init(jax.random.key(0), video(), initial_slots=jnp.zeros((1, 3, 16)))

@@ -79,17 +79,18 @@ class SAVi(nn.Module):
         b, t = video.shape[:2]
         frames = video.reshape(b * t, *video.shape[2:])
         check_image(frames, self.decoder.output_size)
-        features = self.encoder(frames)
-        features = features.reshape(b, t, *features.shape[1:])
-        if initial_slots is None:
-            slots = self.initial_slots(b, slot_noise, conditioning)
-        else:
+        if initial_slots is not None:
             check_rank(initial_slots, 3, "SAVi initial_slots", "[B, K, D]")
             if initial_slots.shape[0] != b:
                 raise ValueError(
                     f"SAVi: initial_slots batch {initial_slots.shape[0]} != video batch {b}."
                 )
-            slots = initial_slots
+        features = self.encoder(frames)
+        features = features.reshape(b, t, *features.shape[1:])
+        if initial_slots is None:
+            initial_slots = self.initial_slots(b, slot_noise, conditioning)
+        # the scan's carry: float32 whatever the computation's dtype
+        slots = initial_slots.astype(jnp.float32)
         next_slots, (slots, attention) = _scan_frames(self, slots, features)
         out = self.decoder(slots.reshape(b * t, *slots.shape[2:]))
         out = {key: value.reshape(b, t, *value.shape[1:]) for key, value in out.items()}
