@@ -146,7 +146,8 @@ def test_public_api_is_unchanged():
     import slot_jax
 
     public = {
-        "CNNEncoder", "ConvTransposeSubpixel", "GaussianSlotInit", "InvariantSlotAttention",
+        "CNNEncoder", "ConvTransposeSubpixel", "CoordinateInit", "GaussianSlotInit",
+        "InvariantSlotAttention",
         "InvariantSlotAutoencoder", "LearnedQueriesInit", "PoseSlotInit", "RelativeBroadcastDecoder",
         "SetPredictionModel", "SlotAttention", "SlotAutoencoder", "SoftPositionEmbed",
         "SpatialBroadcastDecoder", "adjusted_rand_index", "alpha_composite", "ap_at_thresholds",
@@ -154,7 +155,7 @@ def test_public_api_is_unchanged():
         "invariant_model_config", "isa_clevr_model_config", "isa_tetrominoes_model_config",
         "hungarian_huber_loss", "hungarian_miou",
         "mean_best_overlap", "segmentation_metrics", "set_prediction_model_config",
-        "sprites_model_config",
+        "sprites_model_config", "SAVi", "TransformerBlock", "savi_model_config",
     }
     assert set(slot_jax.__all__) == public
     assert all(callable(getattr(slot_jax, name)) for name in public)

@@ -11,6 +11,9 @@ Public modules (``flax.linen``):
   -> (slots, poses, attention)``, :class:`PoseSlotInit`, :class:`RelativeBroadcastDecoder`,
   :class:`InvariantSlotAutoencoder`, :func:`build_linear_grid`, :func:`invariant_model_config`,
   :func:`isa_tetrominoes_model_config`, :func:`isa_clevr_model_config`.
+* Video (SAVi): :class:`SAVi` ``video [B, T, H, W, C] -> dict(recon, masks, slots [B, T, K, D],
+  attention, next_slots)``, its predictor :class:`TransformerBlock`, the conditional initialiser
+  :class:`CoordinateInit` and :func:`savi_model_config`.
 * :func:`build_model`, :func:`clevr_model_config`, :func:`sprites_model_config`,
   :func:`set_prediction_model_config`.
 * Metrics: :func:`adjusted_rand_index`, :func:`mean_best_overlap`, :func:`hungarian_miou`,

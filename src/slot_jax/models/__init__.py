@@ -11,6 +11,8 @@
   :mod:`.poses` (variants, relative grids, pose statistics), :mod:`.pose_init`
   (:class:`PoseSlotInit`), :mod:`.relative_decoder` (:class:`RelativeBroadcastDecoder`) and
   :mod:`.invariant_autoencoder` (:class:`InvariantSlotAutoencoder`);
+* video: :mod:`.savi` (:class:`SAVi`), :mod:`.predictor` (its :class:`TransformerBlock`) and
+  :mod:`.video_init` (:class:`CoordinateInit`, the conditional initialiser);
 * :mod:`.build` (:func:`build_model` from a config's ``model`` section) and :mod:`.presets`.
 """
 
@@ -22,34 +24,41 @@ from slot_jax.models.invariant_autoencoder import InvariantSlotAutoencoder
 from slot_jax.models.invariant_slot_attention import InvariantSlotAttention
 from slot_jax.models.pose_init import PoseSlotInit
 from slot_jax.models.position import SoftPositionEmbed, build_grid, build_linear_grid
+from slot_jax.models.predictor import TransformerBlock
 from slot_jax.models.presets import (
     clevr_model_config,
     invariant_model_config,
     isa_clevr_model_config,
     isa_tetrominoes_model_config,
+    savi_model_config,
     set_prediction_model_config,
     sprites_model_config,
 )
 from slot_jax.models.relative_decoder import RelativeBroadcastDecoder
+from slot_jax.models.savi import SAVi
 from slot_jax.models.set_prediction import SetPredictionModel
 from slot_jax.models.slot_attention import SlotAttention
 from slot_jax.models.slot_init import GaussianSlotInit, LearnedQueriesInit
 from slot_jax.models.upsample import ConvTransposeSubpixel
+from slot_jax.models.video_init import CoordinateInit
 
 __all__ = [
     "CNNEncoder",
     "ConvTransposeSubpixel",
+    "CoordinateInit",
     "GaussianSlotInit",
     "InvariantSlotAttention",
     "InvariantSlotAutoencoder",
     "LearnedQueriesInit",
     "PoseSlotInit",
     "RelativeBroadcastDecoder",
+    "SAVi",
     "SetPredictionModel",
     "SlotAttention",
     "SlotAutoencoder",
     "SoftPositionEmbed",
     "SpatialBroadcastDecoder",
+    "TransformerBlock",
     "alpha_composite",
     "build_grid",
     "build_linear_grid",
@@ -58,6 +67,7 @@ __all__ = [
     "invariant_model_config",
     "isa_clevr_model_config",
     "isa_tetrominoes_model_config",
+    "savi_model_config",
     "set_prediction_model_config",
     "sprites_model_config",
 ]

@@ -15,13 +15,17 @@ from slot_jax.models.invariant_autoencoder import InvariantSlotAutoencoder
 from slot_jax.models.invariant_slot_attention import InvariantSlotAttention
 from slot_jax.models.pose_init import POSE_INITIALISERS, PoseSlotInit
 from slot_jax.models.poses import KINDS
+from slot_jax.models.predictor import TransformerBlock
 from slot_jax.models.relative_decoder import BACKBONES, RelativeBroadcastDecoder
+from slot_jax.models.savi import SAVi
 from slot_jax.models.set_prediction import SetPredictionModel
 from slot_jax.models.slot_attention import SlotAttention
 from slot_jax.models.slot_init import SLOT_INITIALISERS
+from slot_jax.models.video_init import VIDEO_INITIALISERS
 
 DTYPES = {"float32": jnp.float32, "bfloat16": jnp.bfloat16}
-ARCHITECTURES = ("autoencoder", "set_prediction")
+ARCHITECTURES = ("autoencoder", "set_prediction", "savi")
+PREDICTORS = ("transformer", "identity")
 
 
 def build_slot_attention(cfg: ml_collections.ConfigDict, dtype) -> SlotAttention:
@@ -76,10 +80,43 @@ def build_invariant_autoencoder(cfg: ml_collections.ConfigDict, dtype) -> Invari
     )
 
 
+def slot_initialisers(cfg: ml_collections.ConfigDict) -> dict:
+    """The initialisers ``cfg.slot_init`` may name: ``gaussian`` or ``learned_queries``, and for a
+    video model (``architecture="savi"``) also the conditional ``boxes`` or ``centres``."""
+    return VIDEO_INITIALISERS if cfg.architecture == "savi" else SLOT_INITIALISERS
+
+
 def build_slot_init(cfg: ml_collections.ConfigDict) -> nn.Module:
-    """The slot initialiser named by ``cfg.slot_init`` (``gaussian`` or ``learned_queries``)."""
-    _check_choice("config.model.slot_init", cfg.slot_init, sorted(SLOT_INITIALISERS))
-    return SLOT_INITIALISERS[cfg.slot_init](num_slots=cfg.num_slots, slot_size=cfg.slot_size)
+    """The slot initialiser named by ``cfg.slot_init`` (see :func:`slot_initialisers`)."""
+    initialisers = slot_initialisers(cfg)
+    _check_choice("config.model.slot_init", cfg.slot_init, sorted(initialisers))
+    return initialisers[cfg.slot_init](num_slots=cfg.num_slots, slot_size=cfg.slot_size)
+
+
+def build_decoder(cfg: ml_collections.ConfigDict, dtype) -> SpatialBroadcastDecoder:
+    """``SpatialBroadcastDecoder`` from ``cfg.decoder`` (output channels ``cfg.num_channels``)."""
+    dec = cfg.decoder
+    return SpatialBroadcastDecoder(
+        broadcast_size=tuple(dec.broadcast_size), features=tuple(dec.features),
+        strides=tuple(dec.strides), kernel_size=dec.kernel_size,
+        output_kernel_size=dec.output_kernel_size, num_channels=cfg.num_channels, dtype=dtype,
+    )
+
+
+def build_savi(cfg: ml_collections.ConfigDict, dtype) -> SAVi:
+    """``SAVi`` from a model section with ``architecture="savi"`` and a ``predictor`` section
+    (``kind="transformer"`` with ``num_heads``, ``qkv_size``, ``mlp_size``; or ``"identity"``)."""
+    pred = cfg.predictor
+    predictor = None
+    if pred.kind == "transformer":
+        predictor = TransformerBlock(
+            num_heads=pred.num_heads, qkv_size=pred.qkv_size, mlp_size=pred.mlp_size, dtype=dtype
+        )
+    return SAVi(
+        encoder=build_encoder(cfg, dtype), slot_init=build_slot_init(cfg),
+        slot_attention=build_slot_attention(cfg, dtype), decoder=build_decoder(cfg, dtype),
+        predictor=predictor,
+    )
 
 
 def resolve_dtype(name: str):
@@ -144,13 +181,32 @@ def _check_invariant(cfg: ml_collections.ConfigDict, kind: str) -> None:
         )
 
 
+def _check_predictor(cfg: ml_collections.ConfigDict) -> None:
+    """A video model's ``predictor`` section: its kind, and heads that divide its width."""
+    pred = cfg.get("predictor")
+    if pred is None:
+        raise ValueError(
+            "config.model.architecture='savi' needs a config.model.predictor section; see "
+            "slot_jax.savi_model_config."
+        )
+    _check_choice("config.model.predictor.kind", pred.kind, PREDICTORS)
+    if pred.kind == "identity":
+        return
+    width = pred.get("qkv_size") or cfg.slot_size
+    if not (isinstance(pred.num_heads, int) and pred.num_heads >= 1 and width % pred.num_heads == 0):
+        raise ValueError(
+            f"config.model.predictor.num_heads={pred.num_heads!r} must be an integer >= 1 that "
+            f"divides the predictor's width {width} (qkv_size, or the slot size)."
+        )
+
+
 def check_model_config(cfg: ml_collections.ConfigDict, dtype: str = "float32") -> None:
     """Raises ValueError, naming the key and the fix, for a model section :func:`build_model` cannot
     build or whose images would not be ``cfg.image_size``: an unknown ``dtype``, architecture or
     slot initialiser, an unknown ``slot_attention.kind`` or one its other keys do not fit (see
     :func:`_check_invariant`), conv strides and features of different lengths, encoder strides
     that do not divide the image, a decoder output of another size, a slot size the heads do not
-    divide."""
+    divide, and for a video model (``architecture="savi"``) a predictor it cannot build."""
     resolve_dtype(dtype)
     _check_choice("config.model.architecture", cfg.architecture, ARCHITECTURES)
     kind = slot_attention_kind(cfg)
@@ -158,7 +214,9 @@ def check_model_config(cfg: ml_collections.ConfigDict, dtype: str = "float32") -
     if kind != "standard":
         _check_invariant(cfg, kind)
     else:
-        _check_choice("config.model.slot_init", cfg.slot_init, sorted(SLOT_INITIALISERS))
+        _check_choice("config.model.slot_init", cfg.slot_init, sorted(slot_initialisers(cfg)))
+    if cfg.architecture == "savi":
+        _check_predictor(cfg)
     size = tuple(cfg.image_size)
     if len(size) != 2 or not all(isinstance(n, int) and n >= 1 for n in size):
         raise ValueError(f"config.model.image_size={size} must be two integers >= 1 (height, width).")
@@ -175,7 +233,7 @@ def check_model_config(cfg: ml_collections.ConfigDict, dtype: str = "float32") -
             f"config.model.slot_attention.num_heads={heads} does not divide "
             f"config.model.slot_size={slot_size}; use a divisor of the slot size."
         )
-    if cfg.architecture != "autoencoder":
+    if cfg.architecture == "set_prediction":
         return
     dec = cfg.decoder
     _check_convs("config.model.decoder", dec)
@@ -189,7 +247,9 @@ def check_model_config(cfg: ml_collections.ConfigDict, dtype: str = "float32") -
 
 
 def build_model(cfg: ml_collections.ConfigDict, dtype: str = "float32") -> nn.Module:
-    """Returns the model a config's ``model`` section describes (see :mod:`slot_jax.models.presets`).
+    """Returns the model a config's ``model`` section describes (see :mod:`slot_jax.models.presets`):
+    by ``architecture``, a ``SlotAutoencoder`` (or ``InvariantSlotAutoencoder``), a
+    ``SetPredictionModel`` or a video model, ``SAVi``.
 
     ``dtype`` is the computation dtype (``config.dtype``: "float32" or "bfloat16"); parameters and
     the composited reconstruction stay float32. Raises ValueError for what
@@ -199,18 +259,14 @@ def build_model(cfg: ml_collections.ConfigDict, dtype: str = "float32") -> nn.Mo
     dtype = resolve_dtype(dtype)
     if slot_attention_kind(cfg) != "standard":
         return build_invariant_autoencoder(cfg, dtype)
+    if cfg.architecture == "savi":
+        return build_savi(cfg, dtype)
     if cfg.architecture == "set_prediction":
         return SetPredictionModel(
             encoder=build_encoder(cfg, dtype), slot_init=build_slot_init(cfg),
             slot_attention=build_slot_attention(cfg, dtype), head_features=tuple(cfg.head.features),
         )
-    dec = cfg.decoder
-    decoder = SpatialBroadcastDecoder(
-        broadcast_size=tuple(dec.broadcast_size), features=tuple(dec.features),
-        strides=tuple(dec.strides), kernel_size=dec.kernel_size,
-        output_kernel_size=dec.output_kernel_size, num_channels=cfg.num_channels, dtype=dtype,
-    )
     return SlotAutoencoder(
         encoder=build_encoder(cfg, dtype), slot_init=build_slot_init(cfg),
-        slot_attention=build_slot_attention(cfg, dtype), decoder=decoder,
+        slot_attention=build_slot_attention(cfg, dtype), decoder=build_decoder(cfg, dtype),
     )
