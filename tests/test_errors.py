@@ -14,6 +14,7 @@ from conftest import start_command as _start
 from slot_jax.commands import cli
 from slot_jax.config_base import ConfigFileError, load_config
 from slot_jax.lib.quiet import import_quietly
+from slot_jax.models.presets import tiny_savi_model_config
 from slot_jax.train.validate import ConfigError, validate_config, validate_paths
 
 
@@ -99,6 +100,10 @@ def test_bad_combinations_are_config_errors():
     validate_config(config)
     config.model.head.features = (16, 7)
     with pytest.raises(ConfigError, match=r"head.features=\(16, 7\) must end in 19"):
+        validate_config(config)
+    config = tiny_train_config("/unused")
+    config.model = tiny_savi_model_config(image_size=tuple(config.data.image_size))
+    with pytest.raises(ConfigError, match=r"architecture='savi' builds a video model .* cannot train"):
         validate_config(config)
 
 

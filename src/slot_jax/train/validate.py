@@ -15,6 +15,7 @@ import ml_collections
 from slot_jax.data.check import check_data, check_data_dir
 from slot_jax.data.dataset import Dataset, resolve
 from slot_jax.lib.checks import ConfigError, check_choice, check_count, check_real, unwritable
+from slot_jax.lib.losses import LOSSES
 from slot_jax.lib.parallel import MODES
 from slot_jax.models.build import check_model_config
 from slot_jax.properties import NUM_PROPERTIES
@@ -87,6 +88,12 @@ def _check_model(config: ml_collections.ConfigDict) -> None:
         check_model_config(config.model, config.get("dtype"))
     except ValueError as err:
         raise ConfigError(str(err)) from None
+    if config.model.architecture not in LOSSES:
+        raise ConfigError(
+            f"config.model.architecture={config.model.architecture!r} builds a video model "
+            "(slot_jax.models.SAVi), which this trainer cannot train yet; embed it in your own "
+            f"training loop, or train one of {sorted(LOSSES)}."
+        )
     if config.model.slot_attention.get("kind", "standard") != "standard":
         check_count("model.slot_attention.grid_hidden_size",
                     config.model.slot_attention.get("grid_hidden_size"), 1, "the grid encoder's width")
