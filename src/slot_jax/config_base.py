@@ -25,11 +25,12 @@ def data_config(name: str, image_size: tuple[int, int]) -> ml_collections.Config
     files of the DeepMind datasets), ``num_train``/``num_eval`` (procedural sizes; default: the
     builder's), ``max_objects`` (keep images with at most this many objects, e.g. 6 for CLEVR6),
     ``shuffle_buffer``, ``cache`` (keep preprocessed examples in memory), ``eval_examples``
-    (evaluate on at most this many; default all), ``crop`` (apply the dataset's crop, e.g.
-    CLEVR's; set prediction does not crop), ``targets`` (``"set_prediction"`` adds the property
-    targets, padded to ``max_set_size`` objects), ``source`` (``"tfds"``: the tf.data pipeline;
-    ``"memory"``: procedural scenes generated into memory, no TensorFlow; ``"auto"``: ``"tfds"``
-    where TensorFlow is installed; see :mod:`slot_jax.data.iterators`).
+    (evaluate on at most this many; default all), ``train_frames`` (videos: train on random windows
+    of this many frames; default whole videos; evaluation reads whole videos), ``crop`` (apply the
+    dataset's crop, e.g. CLEVR's; set prediction does not crop), ``targets`` (``"set_prediction"``
+    adds the property targets, padded to ``max_set_size`` objects), ``source`` (``"tfds"``: the
+    tf.data pipeline; ``"memory"``: procedural scenes generated into memory, no TensorFlow;
+    ``"auto"``: ``"tfds"`` where TensorFlow is installed; see :mod:`slot_jax.data.iterators`).
     """
     cfg = ml_collections.ConfigDict()
     cfg.name = name
@@ -42,6 +43,7 @@ def data_config(name: str, image_size: tuple[int, int]) -> ml_collections.Config
     cfg.shuffle_buffer = 10_000
     cfg.cache = True
     cfg.eval_examples = placeholder(int)
+    cfg.train_frames = placeholder(int)
     cfg.crop = True
     cfg.targets = placeholder(str)
     cfg.max_set_size = 10

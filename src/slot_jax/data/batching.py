@@ -7,6 +7,9 @@ import numpy as np
 
 Batch = dict[str, np.ndarray]
 
+# The keys of a video example with a time axis (first in an example, second in a batch).
+VIDEO_KEYS = ("video", "ids", "boxes", "centers")
+
 
 def local_batch_size(global_batch: int) -> int:
     """This process's share of the global batch (each process reads its own shard of the data)."""

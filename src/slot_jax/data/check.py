@@ -27,6 +27,7 @@ _OPTIONAL_COUNTS = (  # None: the default
     ("num_eval", 1, "held-out examples; unset for the builder's"),
     ("max_objects", 1, "the most objects an image may hold; unset for all images"),
     ("eval_examples", 1, "evaluated examples; unset for the whole split"),
+    ("train_frames", 1, "frames per training window of a video; unset for whole videos"),
 )
 
 
@@ -44,6 +45,7 @@ def check_data(cfg: ml_collections.ConfigDict) -> Dataset:
     except ValueError as err:  # an unknown name or source
         raise ConfigError(str(err)) from None
     _check_variant(dataset)
+    _check_frames(dataset)
     _check_images(dataset)
     _check_source(dataset)
     check_targets(dataset)
@@ -60,9 +62,27 @@ def _check_images(dataset: Dataset) -> None:
         )
 
 
+def _check_frames(dataset: Dataset) -> None:
+    """``config.data.train_frames`` is for videos, and at most the frames a video has."""
+    frames = dataset.train_frames
+    if frames is None:
+        return
+    if not dataset.video:
+        raise ConfigError(
+            f"config.data.train_frames={frames} is for video datasets; {dataset.name!r} holds "
+            "images; leave it unset."
+        )
+    if dataset.num_frames and frames > dataset.num_frames:
+        raise ConfigError(
+            f"config.data.train_frames={frames} exceeds the {dataset.num_frames} frames of each "
+            f"{dataset.name!r} video; set it to at most {dataset.num_frames} (unset: whole videos)."
+        )
+
+
 def _check_variant(dataset: Dataset) -> None:
-    """The TFDS config after '/' in the name must be one the builder has."""
-    if not dataset.variant:
+    """The TFDS config after '/' in the name must be one the builder has (a prepared copy's
+    configs are its folders: a missing one is reported when the data is read)."""
+    if not dataset.variant or dataset.spec.external:
         return
     builder = dataset.builder
     if dataset.spec.procedural:  # the TFDS configs are the generator's presets

@@ -82,6 +82,13 @@ class Dataset:
         return self.spec.video
 
     @property
+    def train_frames(self) -> int | None:
+        """``config.data.train_frames``: the frames of each training window (a random window of
+        each video, the same for every key), or None for whole videos. Evaluation reads whole
+        videos."""
+        return self.config.get("train_frames")
+
+    @property
     def has_ids(self) -> bool:
         """The batches carry ``ids`` (segmentation metrics are possible)."""
         return self.spec.has_ids

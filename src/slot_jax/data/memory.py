@@ -8,7 +8,8 @@ generator, presets, seeds and split sizes; :mod:`slot_jax.data.procedural`), goe
 and comes out in the same batches: ``image`` float32 ``[b, H, W, 3]``, ``ids`` int32 ``[b, H, W]``
 and, when evaluating, ``padding_mask`` bool ``[b]``; a video dataset's batches hold ``video``
 float32 ``[b, T, H, W, 3]`` in place of ``image``, ``ids`` ``[b, T, H, W]``, ``boxes`` and ``centers``
-(each frame preprocessed as an image). Set-prediction targets need the tf.data pipeline.
+(each frame preprocessed as an image); training batches hold random windows of
+``config.data.train_frames`` frames when it is set. Set-prediction targets need the tf.data pipeline.
 
 The training stream is a pure function of ``(seed, step)``, so a resumed run sees the batches an
 uninterrupted run would: epoch ``e`` is a numpy permutation seeded by ``(seed, process, e)``, and
@@ -30,7 +31,7 @@ import ml_collections
 import numpy as np
 from absl import logging
 
-from slot_jax.data.batching import Batch, example_count, local_batch_size, pad_batch
+from slot_jax.data.batching import VIDEO_KEYS, Batch, example_count, local_batch_size, pad_batch
 from slot_jax.data.check import check_memory
 from slot_jax.data.dataset import Dataset, resolve
 from slot_jax.data.procedural import GENERATORS
@@ -153,8 +154,21 @@ def train_iterator(
     while True:
         epochs, offsets = np.divmod(step * local + np.arange(local), n)
         rows = np.array([permutation(int(e))[o] for e, o in zip(epochs, offsets, strict=True)])
-        yield {k: v[rows] for k, v in arrays.items()}
+        batch = {k: v[rows] for k, v in arrays.items()}
+        if dataset.train_frames:
+            rng = np.random.default_rng([int(seed), jax.process_index(), 0, step])
+            batch = random_windows(batch, dataset.train_frames, rng)
+        yield batch
         step += 1
+
+
+def random_windows(batch: Batch, length: int, rng: np.random.Generator) -> Batch:
+    """``length`` consecutive frames of each video of a batch, from a start drawn uniformly; every
+    key with a time axis gets the example's same window."""
+    b, frames = batch["video"].shape[:2]
+    starts = rng.integers(0, frames - length + 1, size=b)
+    rows, times = np.arange(b)[:, None], starts[:, None] + np.arange(length)
+    return {k: v[rows, times] if k in VIDEO_KEYS else v for k, v in batch.items()}
 
 
 def eval_iterator(

@@ -11,6 +11,8 @@ Batches are dicts of numpy arrays, per process:
 A video dataset (``Dataset.video``) has ``video`` float32 ``[b, T, H, W, 3]`` in place of ``image``,
 ``ids`` int32 ``[b, T, H, W]``, ``boxes`` float32 ``[b, T, max_objects, 4]`` and ``centers`` float32
 ``[b, T, max_objects, 2]`` (see :mod:`slot_jax.data.registry`); each frame is preprocessed as an image.
+Training batches hold random windows of ``config.data.train_frames`` frames when it is set
+(:func:`slot_jax.data.preprocess.random_window`); evaluation batches hold whole videos.
 
 ``b`` is the global batch size divided by ``jax.process_count()``; each process reads its own shard.
 
@@ -32,7 +34,7 @@ import tensorflow_datasets as tfds
 from slot_jax.data.batching import Batch, local_batch_size, pad_batch
 from slot_jax.data.check import check_targets
 from slot_jax.data.dataset import Dataset, resolve
-from slot_jax.data.preprocess import crop_resize_ids, crop_resize_scale
+from slot_jax.data.preprocess import crop_resize_ids, crop_resize_scale, random_window
 from slot_jax.data.sources import prepare_builder
 from slot_jax.data.targets import set_prediction_targets
 
@@ -112,10 +114,17 @@ def train_iterator(
         start_epoch, offset = divmod(start_step * local, count)
     buffer = int(dataset.config.get("shuffle_buffer", 10_000))
     seed = int(seed) * _EPOCH_SEED_STRIDE + jax.process_index()
+    window = dataset.train_frames
 
     def epoch(e: tf.Tensor) -> tf.data.Dataset:
         epoch_seed = tf.cast(seed, tf.int64) * _EPOCH_SEED_STRIDE + e
-        return base.shuffle(buffer, seed=epoch_seed, reshuffle_each_iteration=False)
+        ds = base.shuffle(buffer, seed=epoch_seed, reshuffle_each_iteration=False)
+        if not window:
+            return ds
+        return ds.enumerate().map(  # the window of example i of epoch e: seeded by (e, i)
+            lambda i, ex: random_window(ex, window, tf.stack([epoch_seed, i])),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
 
     ds = tf.data.Dataset.range(start_epoch, 2**62).flat_map(epoch)
     ds = ds.skip(offset).batch(local, drop_remainder=True).prefetch(tf.data.AUTOTUNE)

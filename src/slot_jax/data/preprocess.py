@@ -1,4 +1,5 @@
-"""Shared image and id-map preprocessing (tf functions): crop, resize, scale to [-1, 1].
+"""Shared image and id-map preprocessing (tf functions): crop, resize, scale to [-1, 1]; the
+random training window of a video.
 
 Each works on one image or on the frames of a video alike (leading dimensions are kept; a video's
 frames are cropped and resized one by one)."""
@@ -6,6 +7,8 @@ frames are cropped and resized one by one)."""
 from __future__ import annotations
 
 import tensorflow as tf
+
+from slot_jax.data.batching import VIDEO_KEYS
 
 
 def _crop(x: tf.Tensor, crop: tuple[int, int, int, int] | None) -> tf.Tensor:
@@ -41,3 +44,19 @@ def crop_resize_ids(
     if tuple(x.shape[-3:-1]) != tuple(size):
         x = tf.image.resize(x, size, method="nearest")
     return x[..., 0]
+
+
+def random_window(example: dict, length: int, seed: tf.Tensor) -> dict:
+    """``length`` consecutive frames of a video example, from a start drawn uniformly by the
+    stateless ``seed`` (``[2]`` int); every key with a time axis gets the same window."""
+    frames = tf.shape(example["video"])[0]
+    start = tf.random.stateless_uniform(
+        [], seed=seed, minval=0, maxval=frames - length + 1, dtype=tf.int32
+    )
+    out = dict(example)
+    for key in VIDEO_KEYS:
+        if key in example:
+            x = example[key][start:start + length]
+            x.set_shape([length, *example[key].shape[1:]])
+            out[key] = x
+    return out

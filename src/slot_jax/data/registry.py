@@ -18,6 +18,7 @@ datasets without TFDS. Importing this module needs no TensorFlow; its tf functio
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Callable
 from types import ModuleType
 
@@ -65,6 +66,12 @@ def _multi_object_canonical(example: dict) -> dict:
     return multi_object.to_canonical(example)
 
 
+def _movi_canonical(example: dict, max_instances: int) -> dict:
+    from slot_jax.data import movi
+
+    return movi.to_canonical(example, max_instances)
+
+
 def _clevr_canonical(example: dict) -> dict:
     return {"image": example["image"], "objects": example["objects"]}
 
@@ -86,6 +93,8 @@ class DatasetSpec:
         distinct non-zero ids, i.e. visible objects) or ``"coords"`` (the rows of
         ``objects["3d_coords"]``, occluded objects included).
       max_objects: the most objects an image holds, per TFDS config (key "" is the default).
+      external: read only from a prepared copy in ``config.data.data_dir``, published at this
+        address (MOVi); nothing is generated or downloaded.
       video: the examples are videos (``video`` in place of ``image``; see the module docstring).
       num_frames: frames per video, per TFDS config (key "" is the default); empty for images.
     """
@@ -96,6 +105,7 @@ class DatasetSpec:
     eval_split: str = "test"
     procedural: bool = False
     manual: bool = False
+    external: str | None = None
     crop: tuple[int, int, int, int] | None = None
     has_ids: bool = True
     has_properties: bool = False
@@ -120,6 +130,16 @@ class DatasetSpec:
     def frames(self, config: str | None) -> int | None:
         """The frames per video for a TFDS config; None for images."""
         return self.num_frames.get(config or "", self.num_frames.get(""))
+
+
+def _movi_spec(builder: str, max_instances: int) -> DatasetSpec:
+    """MOVi, as SAVi reads it: ``train`` for training, ``validation`` for evaluation, dense boxes
+    for the first ``max_instances`` objects (:mod:`slot_jax.data.movi`)."""
+    return DatasetSpec(
+        builder, functools.partial(_movi_canonical, max_instances=max_instances),
+        eval_split="validation", external="gs://kubric-public/tfds", video=True,
+        max_objects={"": max_instances}, num_frames={"": 24},
+    )
 
 
 DATASETS: dict[str, DatasetSpec] = {
@@ -156,6 +176,9 @@ DATASETS: dict[str, DatasetSpec] = {
             crop=CLEVR_CROP, has_ids=False, count_by="coords", max_objects={"": 10},
             has_properties=True,
         ),
+        # SAVi's max_instances: MOVi-A to C hold 3-10 objects, MOVi-D and E up to 23.
+        _movi_spec("movi_a", 10), _movi_spec("movi_b", 10), _movi_spec("movi_c", 10),
+        _movi_spec("movi_d", 23), _movi_spec("movi_e", 23),
     ]
 }
 

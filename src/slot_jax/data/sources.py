@@ -38,7 +38,26 @@ def make_builder(data: Dataset | ml_collections.ConfigDict) -> tfds.core.Dataset
         config_name = config_name or cls.BUILDER_CONFIGS[0].name
         config = sized_config(cls, config_name, sizes.get("num_train"), sizes.get("num_eval"))
         return tfds.builder(builder_name, config=config, data_dir=data_dir(dataset))
+    if spec.external:
+        try:
+            return tfds.builder(dataset.name, data_dir=data_dir(dataset))
+        except tfds.core.registered.DatasetNotFoundError:
+            raise FileNotFoundError(_missing_copy(dataset)) from None
     return tfds.builder(dataset.name, data_dir=data_dir(dataset))
+
+
+def _missing_copy(dataset: Dataset) -> str:
+    """The one line that says a dataset read from a prepared copy (``DatasetSpec.external``) is not
+    in the data dir, and where to copy it from."""
+    source, cfg = dataset.spec.external, dataset.config
+    where = f"config.data.data_dir={cfg.data_dir!r}" if cfg.get("data_dir") else (
+        "the TFDS data dir (default; set config.data.data_dir)")
+    folder = f"{dataset.builder}/{dataset.variant or '<config>'}"
+    return (
+        f"{dataset.name!r} is not prepared in {where} and cannot be downloaded here: copy it from "
+        f"{source} (gsutil -m cp -r {source}/{folder} <data_dir>/{dataset.builder}/) and set "
+        "config.data.data_dir=<data_dir>."
+    )
 
 
 def prepare_builder(
@@ -48,13 +67,19 @@ def prepare_builder(
     needed and returns its builder.
 
     Procedural datasets are generated (with a progress bar); the DeepMind multi-object datasets are
-    converted from the files in ``config.data.manual_dir``. A dataset that TFDS downloads (CLEVR,
+    converted from the files in ``config.data.manual_dir``; MOVi is only read from a prepared copy
+    in ``config.data.data_dir`` (a missing one is a one-line FileNotFoundError saying where to
+    copy it from). A dataset that TFDS downloads (CLEVR,
     17.7 GiB) is only downloaded with ``download=True``, as ``python -m slot_jax.data.prepare`` does;
     otherwise an unprepared one is a FileNotFoundError that names that command.
     """
     dataset = resolve(data)
     spec, cfg = dataset.spec, dataset.config
     builder = make_builder(dataset)
+    if spec.external:
+        if not builder.is_prepared():
+            raise FileNotFoundError(_missing_copy(dataset))
+        return builder
     if spec.manual:
         manual = os.path.expanduser(cfg.manual_dir) if cfg.get("manual_dir") else None
         return _prepare(dataset, builder, tfds.download.DownloadConfig(manual_dir=manual))
