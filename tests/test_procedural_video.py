@@ -148,3 +148,38 @@ def test_image_trainer_refuses_video_data_in_one_line():
     with pytest.raises(ConfigError, match="is a video dataset; the image trainer cannot") as err:
         validate_config(config)
     assert "\n" not in str(err.value)
+
+
+def _window_start(row: dict, full: dict, length: int) -> int:
+    """The start of the window of ``full``'s videos that a training row holds, after checking that
+    every key holds that same window of the same video."""
+    frames = full["video"].shape[1]
+    found = [(v, s) for v in range(len(full["video"])) for s in range(frames - length + 1)
+             if np.array_equal(row["video"], full["video"][v, s:s + length])]
+    assert len(found) == 1
+    v, s = found[0]
+    for key in ("ids", "boxes", "centers"):
+        np.testing.assert_array_equal(row[key], full[key][v, s:s + length])
+    return s
+
+
+@pytest.mark.parametrize("source", ["memory", "tfds"])
+def test_training_windows_share_one_start_across_keys(tfds_dir, source):
+    cfg = data_config("procedural_moving_sprites/tiny", (32, 32))
+    cfg.num_train, cfg.num_eval, cfg.data_dir, cfg.train_frames = 3, 3, tfds_dir, 3
+    reader = memory if source == "memory" else pipeline
+    full = memory.split_arrays(cfg, "train")  # the whole training videos (both sources agree)
+    stream = reader.train_iterator(cfg, global_batch_size=3, seed=1)
+    batches = [next(stream) for _ in range(4)]
+    starts = set()
+    for batch in batches:
+        assert batch["video"].shape == (3, 3, 32, 32, 3) and batch["ids"].shape == (3, 3, 32, 32)
+        assert batch["boxes"].shape == (3, 3, 3, 4) and batch["centers"].shape == (3, 3, 3, 2)
+        for r in range(3):
+            starts.add(_window_start({k: v[r] for k, v in batch.items()}, full, 3))
+    assert len(starts) > 1  # random starts
+    resumed = next(reader.train_iterator(cfg, global_batch_size=3, seed=1, start_step=2))
+    for key, value in batches[2].items():
+        np.testing.assert_array_equal(resumed[key], value)
+    whole = next(reader.eval_iterator(cfg, global_batch_size=3))  # evaluation: whole videos
+    assert whole["video"].shape == (3, 6, 32, 32, 3) and whole["boxes"].shape == (3, 6, 3, 4)
