@@ -1,4 +1,4 @@
-"""Datasets: offline procedural sets, TFDS CLEVR and the DeepMind multi-object datasets.
+"""Datasets: offline procedural sets, TFDS CLEVR, the DeepMind multi-object datasets and MOVi.
 
 Where TensorFlow is installed, importing this package imports it first, without its start-up notices
 (:mod:`slot_jax.lib.quiet`; C++ log lines below ``TF_CPP_MIN_LOG_LEVEL``, 2 unless set, are held

@@ -11,6 +11,7 @@ before the shared crop/resize/scale of :mod:`slot_jax.data.pipeline`. A video da
 (``DatasetSpec.video``) has ``video`` uint8 ``[T, H, W, 3]`` in place of ``image``, ``ids`` int32
 ``[T, H, W]`` (an object keeps its id in every frame), and ``boxes`` float32 ``[T, max_objects, 4]``
 and ``centers`` float32 ``[T, max_objects, 2]`` (see :mod:`slot_jax.data.procedural.moving_sprites`).
+MOVi-A to E (:mod:`slot_jax.data.movi`) are read from a prepared copy (``DatasetSpec.external``).
 The in-memory source (:mod:`slot_jax.data.memory`) makes the same examples for the procedural
 datasets without TFDS. Importing this module needs no TensorFlow; its tf functions import it when called.
 """
