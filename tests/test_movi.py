@@ -17,7 +17,7 @@ import tensorflow as tf
 import tensorflow_datasets as tfds
 
 from slot_jax.config_base import data_config
-from slot_jax.data import movi, pipeline, resolve
+from slot_jax.data import get_spec, movi, pipeline, resolve
 from slot_jax.data.check import check_data, check_memory
 from slot_jax.lib.checks import ConfigError
 
@@ -239,3 +239,12 @@ def test_train_frames_longer_than_the_videos_is_refused():
     image.train_frames = 3
     with pytest.raises(ConfigError, match="is for video datasets"):
         check_data(image)
+
+
+def test_only_the_features_used_are_decoded(movi_dir):
+    spec = get_spec("movi_a")
+    builder = tfds.builder("movi_a/16x16", data_dir=movi_dir)
+    ds = builder.as_dataset(split="validation", decoders=tfds.decode.PartialDecoding(spec.decode))
+    example = ds.element_spec
+    assert set(example) == {"video", "segmentations", "instances"}  # no flows, depth, metadata
+    assert set(example["instances"]) == {"bboxes", "bbox_frames"}

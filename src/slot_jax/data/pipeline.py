@@ -76,7 +76,8 @@ def _base_dataset(dataset: Dataset, train: bool) -> tuple[tf.data.Dataset, int |
     spec, cfg = dataset.spec, dataset.config
     builder = prepare_builder(dataset)
     split = _split(builder, dataset.train_split if train else dataset.eval_split)
-    ds = builder.as_dataset(split=split, shuffle_files=False)
+    decoders = tfds.decode.PartialDecoding(spec.decode) if spec.decode else None
+    ds = builder.as_dataset(split=split, shuffle_files=False, decoders=decoders)
     ds = ds.map(spec.canonical, num_parallel_calls=tf.data.AUTOTUNE)
     count = None
     if cfg.get("max_objects"):

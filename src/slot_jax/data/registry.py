@@ -94,6 +94,8 @@ class DatasetSpec:
         distinct non-zero ids, i.e. visible objects) or ``"coords"`` (the rows of
         ``objects["3d_coords"]``, occluded objects included).
       max_objects: the most objects an image holds, per TFDS config (key "" is the default).
+      decode: the features to decode (a ``tfds.decode.PartialDecoding`` spec: nested dicts of
+        True), or None for all; the rest are not even parsed.
       external: read only from a prepared copy in ``config.data.data_dir``, published at this
         address (MOVi); nothing is generated or downloaded.
       video: the examples are videos (``video`` in place of ``image``; see the module docstring).
@@ -106,6 +108,7 @@ class DatasetSpec:
     eval_split: str = "test"
     procedural: bool = False
     manual: bool = False
+    decode: dict | None = None
     external: str | None = None
     crop: tuple[int, int, int, int] | None = None
     has_ids: bool = True
@@ -133,12 +136,18 @@ class DatasetSpec:
         return self.num_frames.get(config or "", self.num_frames.get(""))
 
 
+# What the MOVi reader uses; flows, depth, normals, object coordinates and the rest stay unread.
+MOVI_FEATURES = {
+    "video": True, "segmentations": True, "instances": {"bboxes": True, "bbox_frames": True},
+}
+
+
 def _movi_spec(builder: str, max_instances: int) -> DatasetSpec:
     """MOVi, as SAVi reads it: ``train`` for training, ``validation`` for evaluation, dense boxes
     for the first ``max_instances`` objects (:mod:`slot_jax.data.movi`)."""
     return DatasetSpec(
         builder, functools.partial(_movi_canonical, max_instances=max_instances),
-        eval_split="validation", external="gs://kubric-public/tfds", video=True,
+        eval_split="validation", decode=MOVI_FEATURES, external="gs://kubric-public/tfds", video=True,
         max_objects={"": max_instances}, num_frames={"": 24},
     )
 
