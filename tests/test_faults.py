@@ -193,9 +193,10 @@ def test_damaged_step_skipped_by_a_resume_after_a_killed_trainer_then_sigterm(ru
     assert run.status == 128 + signal.SIGTERM, run.output
     assert f"Checkpoint step 4 in {step_dir} is damaged ({run.damaged} differs" in run.output
     assert "Restored step 2 of " in run.output
-    stopped = int(re.fullmatch(rf"Stopped by SIGTERM at step (\d+) of 100000; saved step \d+ in "
-                               rf"{run.workdir}/checkpoints. Rerun the same command to resume.",
-                               run.last)[1])
+    match = re.fullmatch(rf"Stopped by SIGTERM at step (\d+) of 100000; saved step \d+ in "
+                         rf"{run.workdir}/checkpoints. Rerun the same command to resume.", run.last)
+    assert match, run.output
+    stopped = int(match[1])
     assert steps(run.workdir) == [2, 4, stopped] and stopped > 4
     after = checkpoint_files(run.workdir)
     assert {k: v for k, v in run.before.items() if k.startswith("4/")} == {
