@@ -41,6 +41,8 @@ def final_report(
         f"  FG-ARI {scores('fg_ari')}",
         f"  mBO    {scores('mbo')}",
     ]
+    if "track_consistency" in metrics:  # a conditional video model
+        lines.append(f"  track consistency {metrics['track_consistency']['mean']:.3f}")
     warning = collapse_warning(metrics, k)
     if warning:
         lines.append(f"warning: {warning}")
