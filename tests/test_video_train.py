@@ -10,10 +10,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 from conftest import REPO, load_repo_config, tiny_train_config
+from PIL import Image
 
 from slot_jax.config_base import load_config
 from slot_jax.evaluation.outputs import video_in_chunks
 from slot_jax.evaluation.video_metrics import track_consistency
+from slot_jax.evaluation.visualize import png_scale
 from slot_jax.lib.checks import ConfigError
 from slot_jax.models.presets import tiny_savi_model_config
 from slot_jax.train import build_setup
@@ -48,7 +50,9 @@ def test_savi_trains_and_evaluates_whole_videos(tmp_path):
     assert metrics["fg_ari"]["num_images"] == 4
     assert 0.0 <= metrics["track_consistency"]["mean"] <= 1.0
     assert "track_consistency" in report["line"]
-    assert os.listdir(os.path.join(workdir, "eval"))  # TensorBoard events and the JSON
+    strip = np.asarray(Image.open(os.path.join(workdir, "eval", "frames_3.png")))
+    scale = png_scale(16)  # rows: input, recon, 4 slots, segmentation; a column per frame
+    assert strip.shape == (scale * (7 * 16 + 8 * 2), scale * (6 * 16 + 7 * 2), 3)
 
 
 def test_chunked_evaluation_equals_whole(tmp_path):

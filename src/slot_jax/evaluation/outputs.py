@@ -49,11 +49,12 @@ def autoencoder_outputs(num_true: int | None) -> Callable:
 
 
 def video_in_chunks(
-    model, params, batch, rng, axis_name, slice_size: int | None
+    model, params, batch, rng, axis_name, slice_size: int | None,
+    keys: tuple[str, ...] = ("recon", "masks"),
 ) -> dict[str, jnp.ndarray]:
-    """A video model's ``recon`` and ``masks`` for the whole of ``batch["video"]``, run in chunks of
-    ``slice_size`` frames (None: at once; SAVi's ``eval_slice_size``), each chunk starting from the
-    previous one's ``next_slots``."""
+    """A video model's outputs ``keys`` (each ``[b, T, ...]``) for the whole of ``batch["video"]``,
+    run in chunks of ``slice_size`` frames (None: at once; SAVi's ``eval_slice_size``), each chunk
+    starting from the previous one's ``next_slots``."""
     video = batch["video"]
     frames = video.shape[1]
     step = slice_size or frames
@@ -63,7 +64,7 @@ def video_in_chunks(
         out = video_forward(model, params, chunk, rng, axis_name, initial_slots=slots)
         slots = out["next_slots"]
         chunks.append(out)
-    return {key: jnp.concatenate([c[key] for c in chunks], axis=1) for key in ("recon", "masks")}
+    return {key: jnp.concatenate([c[key] for c in chunks], axis=1) for key in keys}
 
 
 def video_outputs(num_true: int, slice_size: int | None, conditional: bool) -> Callable:
