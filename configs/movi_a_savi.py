@@ -17,8 +17,5 @@ def get_config():
     config = savi_training(base_config(savi_model_config(11, "boxes", (64, 64)), data), 100_000,
                            warmup_steps=2_500)
     config.eval_slice_size = 6
-    config.log_every = 100
-    config.image_log_every = 5_000
-    config.checkpoint_every = 5_000
     config.eval_every = 10_000
     return config

@@ -91,16 +91,13 @@ def test_track_consistency_on_hand_made_masks():
     assert float(track_consistency(jnp.asarray(hidden), jnp.asarray(pred), 3)[0]) == 0.5
 
 
-def test_pairings_of_video_and_image_are_refused_in_one_line():
-    config = tiny_train_config("/unused")
-    config.data.name = "procedural_moving_sprites/tiny"
-    with pytest.raises(ConfigError, match="is a video dataset .* is an image model") as err:
-        validate_config(config)
-    assert "\n" not in str(err.value)
+def test_savi_on_images_and_wrong_video_keys_are_refused_in_one_line():
+    # (video data with an image model: tests/test_procedural_video.py)
     config = tiny_train_config("/unused")
     config.model = tiny_savi_model_config(image_size=tuple(config.data.image_size))
-    with pytest.raises(ConfigError, match=r"architecture='savi' is a video model but .* images"):
+    with pytest.raises(ConfigError, match=r"architecture='savi' is a video model but .* images") as err:
         validate_config(config)
+    assert "\n" not in str(err.value)
     config = tiny_video_config("/unused")
     config.model.num_slots = 5
     with pytest.raises(ConfigError, match=r"num_slots=5 .* set config.model.num_slots=4"):

@@ -82,14 +82,15 @@ def base_config(
 
 
 def isa_training(
-    config: ml_collections.ConfigDict, num_train_steps: int, warmup_steps: int
+    config: ml_collections.ConfigDict, num_train_steps: int, warmup_steps: int,
+    learning_rate: float = 4e-4,
 ) -> ml_collections.ConfigDict:
     """Invariant Slot Attention's training setup (Biza et al., 2023), in place: batch 64, Adam lr
-    4e-4 with a linear warm-up over ``warmup_steps`` then cosine decay to 0 at
-    ``num_train_steps``, global-norm clip 0.05. Returns ``config``."""
+    ``learning_rate`` (ISA: 4e-4) with a linear warm-up over ``warmup_steps`` then cosine decay to
+    0 at ``num_train_steps``, global-norm clip 0.05. Returns ``config``."""
     config.batch_size = 64
     config.num_train_steps = num_train_steps
-    config.learning_rate = 4e-4
+    config.learning_rate = learning_rate
     config.schedule = "warmup_cosine"
     config.warmup_steps = warmup_steps
     config.grad_clip_norm = 0.05
@@ -99,18 +100,11 @@ def isa_training(
 def savi_training(
     config: ml_collections.ConfigDict, num_train_steps: int, warmup_steps: int
 ) -> ml_collections.ConfigDict:
-    """SAVi's training setup (Kipf et al., 2022), in place: batch 64, Adam lr 2e-4 with a linear
-    warm-up over ``warmup_steps`` then cosine decay to 0 at ``num_train_steps``, global-norm clip
-    0.05; held-out videos are evaluated whole, in chunks of ``eval_slice_size`` frames carrying the
-    slots over (unset: the whole video at once). Returns ``config``."""
-    config.batch_size = 64
-    config.num_train_steps = num_train_steps
-    config.learning_rate = 2e-4
-    config.schedule = "warmup_cosine"
-    config.warmup_steps = warmup_steps
-    config.grad_clip_norm = 0.05
+    """SAVi's training setup (Kipf et al., 2022), in place: ISA's (:func:`isa_training`) with lr
+    2e-4; held-out videos are evaluated whole, in chunks of ``eval_slice_size`` frames carrying
+    the slots over (unset: the whole video at once). Returns ``config``."""
     config.eval_slice_size = placeholder(int)
-    return config
+    return isa_training(config, num_train_steps, warmup_steps, learning_rate=2e-4)
 
 
 def procedural_video_config(slot_init: str = "boxes") -> ml_collections.ConfigDict:
@@ -131,13 +125,8 @@ def procedural_video_config(slot_init: str = "boxes") -> ml_collections.ConfigDi
     model.predictor.update(dict(qkv_size=32, mlp_size=64))
     model.decoder.features = (16, 16)
     config = savi_training(base_config(model, data), 3_000, warmup_steps=200)
-    config.batch_size = 16
-    config.learning_rate = 1e-3
-    config.log_every = 50
-    config.image_log_every = 500
-    config.checkpoint_every = 500
-    config.eval_every = 1_000
-    config.eval_batch_size = 32
+    config.update(dict(batch_size=16, learning_rate=1e-3, log_every=50, checkpoint_every=500,
+                       eval_every=1_000, eval_batch_size=32))
     return config
 
 
