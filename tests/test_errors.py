@@ -103,7 +103,7 @@ def test_bad_combinations_are_config_errors():
         validate_config(config)
     config = tiny_train_config("/unused")
     config.model = tiny_savi_model_config(image_size=tuple(config.data.image_size))
-    with pytest.raises(ConfigError, match=r"architecture='savi' builds a video model .* cannot train"):
+    with pytest.raises(ConfigError, match=r"architecture='savi' is a video model but .* images"):
         validate_config(config)
 
 

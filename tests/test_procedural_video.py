@@ -1,5 +1,5 @@
 """Procedural moving-sprites videos: determinism, tracks over time, boxes and centres, the TFDS
-builder against the in-memory source, and the trainer's refusal of video data."""
+builder against the in-memory source, and the refusal of video data for an image model."""
 
 import dataclasses
 
@@ -142,10 +142,10 @@ def test_memory_training_batches_are_videos():
     assert batch["boxes"].shape == (2, 6, 3, 4) and batch["centers"].shape == (2, 6, 3, 2)
 
 
-def test_image_trainer_refuses_video_data_in_one_line():
+def test_image_model_refuses_video_data_in_one_line():
     config = tiny_train_config("/unused")
     config.data.name = "procedural_moving_sprites/tiny"
-    with pytest.raises(ConfigError, match="is a video dataset; the image trainer cannot") as err:
+    with pytest.raises(ConfigError, match="is a video dataset .* is an image model") as err:
         validate_config(config)
     assert "\n" not in str(err.value)
 

@@ -33,13 +33,13 @@ MODES = ("step", "data")
 
 
 def architecture_name(model_cfg: ml_collections.ConfigDict) -> str:
-    """``"set_prediction"``; else ``"clevr"`` for a strided (upsampling) broadcast decoder and
-    ``"sprites"`` for a full-resolution one.
+    """``"set_prediction"`` or ``"savi"``; else ``"clevr"`` for a strided (upsampling) broadcast
+    decoder and ``"sprites"`` for a full-resolution one.
 
     The autoencoder names match the PyTorch peer's ``--arch`` values.
     """
-    if model_cfg.architecture == "set_prediction":
-        return "set_prediction"
+    if model_cfg.architecture in ("set_prediction", "savi"):
+        return model_cfg.architecture
     return "clevr" if math.prod(model_cfg.decoder.strides) > 1 else "sprites"
 
 
@@ -72,15 +72,26 @@ def _memory(compiled: Any, device: jax.Device) -> dict[str, int | None]:
     return out
 
 
-def synthetic_batch(config: ml_collections.ConfigDict, par: DataParallel) -> dict[str, Any]:
+def synthetic_batch(
+    config: ml_collections.ConfigDict, par: DataParallel, frames: int | None = None
+) -> dict[str, Any]:
     """Uniform random images in [-1, 1] of the config's shape and global batch, on device.
 
     Set prediction also gets ``targets [B, max_set_size, 19]``: random properties, all objects real.
+    A video model (``architecture="savi"``) gets ``video [B, frames, H, W, C]`` instead of images,
+    and random ``boxes [B, frames, K - 1, 4]`` and ``centers [B, frames, K - 1, 2]`` in [0, 1].
     """
     h, w = config.model.image_size
     rng = np.random.default_rng(config.seed)
-    shape = (config.batch_size, h, w, config.model.num_channels)
-    host = {"image": rng.uniform(-1.0, 1.0, shape).astype(np.float32)}
+    b, k = config.batch_size, config.model.num_slots
+    shape = (b, h, w, config.model.num_channels)
+    if config.model.architecture == "savi":
+        video = rng.uniform(-1.0, 1.0, (b, frames or 1, *shape[1:])).astype(np.float32)
+        corners = np.sort(rng.uniform(0.0, 1.0, (b, frames or 1, k - 1, 2, 2)), axis=-2)
+        host = {"video": video, "boxes": corners.reshape(*corners.shape[:3], 4).astype(np.float32),
+                "centers": corners.mean(axis=-2).astype(np.float32)}
+    else:
+        host = {"image": rng.uniform(-1.0, 1.0, shape).astype(np.float32)}
     if config.model.architecture == "set_prediction":
         targets = rng.uniform(0.0, 1.0, (config.batch_size, config.data.max_set_size, NUM_PROPERTIES))
         targets[..., -1] = 1.0
@@ -128,7 +139,7 @@ def prepared_step(
     run = build_setup(config)
     par = run.par
     state = par.replicate(run.init_state())
-    batch = synthetic_batch(config, par)
+    batch = synthetic_batch(config, par, run.dataset.num_frames)
     base = jax.random.key(config.seed)
     keys = [jax.random.fold_in(base, i) for i in range(num_keys)]
     if par.mode == "mesh":
@@ -212,7 +223,7 @@ def data_benchmark(config: ml_collections.ConfigDict, steps: int, warmup: int) -
     for _ in range(steps):
         batch = next(batches)
     elapsed = time.perf_counter() - start
-    local = len(batch["image"])
+    local = len(batch["video" if "video" in batch else "image"])
     return {
         "mode": "data",
         **_common(config),

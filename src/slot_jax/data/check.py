@@ -33,9 +33,9 @@ _OPTIONAL_COUNTS = (  # None: the default
 
 def check_data(cfg: ml_collections.ConfigDict) -> Dataset:
     """``config.data`` resolved (:func:`slot_jax.data.dataset.resolve`, the one registry lookup of
-    a run), after checking its sizes, its name and TFDS config, that it holds images (the trainer
-    reads no video yet), that its source can read it here, and its targets. Raises
-    :class:`ConfigError` for the first problem found."""
+    a run), after checking its sizes, its name and TFDS config, that its source can read it here,
+    and its targets. Raises :class:`ConfigError` for the first problem found. Whether the model
+    suits images or videos is checked with the model (:mod:`slot_jax.train.validate`)."""
     for key, least, what in _COUNTS:
         check_count(f"data.{key}", cfg.get(key), least, what)
     for key, least, what in _OPTIONAL_COUNTS:
@@ -46,20 +46,9 @@ def check_data(cfg: ml_collections.ConfigDict) -> Dataset:
         raise ConfigError(str(err)) from None
     _check_variant(dataset)
     _check_frames(dataset)
-    _check_images(dataset)
     _check_source(dataset)
     check_targets(dataset)
     return dataset
-
-
-def _check_images(dataset: Dataset) -> None:
-    """Every model config trains on images; a video dataset's batches hold ``video`` instead."""
-    if dataset.video:
-        raise ConfigError(
-            f"config.data.name={dataset.name!r} is a video dataset; the image trainer cannot "
-            "train it yet (its batches hold 'video' [B, T, H, W, 3], not 'image'); use an image "
-            "dataset."
-        )
 
 
 def _check_frames(dataset: Dataset) -> None:

@@ -27,8 +27,9 @@ def grid_ids(height: int, width: int, num_blocks: int) -> np.ndarray:
 
 
 def _batch_scores(ids: np.ndarray, num_slots: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per-image ``(fg_ari, mbo)`` of each baseline on true ids ``[b, H, W]``."""
-    height, width = ids.shape[1:]
+    """Per-image ``(fg_ari, mbo)`` of each baseline on true ids ``[b, H, W]`` (or videos
+    ``[b, T, H, W]``: the same segments in every frame, scored over the whole clip)."""
+    height, width = ids.shape[-2:]
     predictions = {
         "one_segment": np.zeros_like(ids),
         "grid": np.broadcast_to(grid_ids(height, width, num_slots), ids.shape),

@@ -21,7 +21,7 @@ from absl import logging
 from slot_jax.data.dataset import Dataset, resolve
 from slot_jax.data.iterators import eval_iterator
 from slot_jax.evaluation.collapse import collapse_warning
-from slot_jax.evaluation.images import log_images
+from slot_jax.evaluation.images import log_frames, log_images
 from slot_jax.evaluation.outputs import make_eval_step
 from slot_jax.evaluation.results import results_path, write_results
 from slot_jax.evaluation.summary import summarize, summary_line
@@ -71,7 +71,8 @@ class Evaluator:
 
     def report(self, params: Any, key: jax.Array, step: int, workdir: str) -> dict:
         """Evaluates, then writes ``<workdir>/eval/metrics_<step>.json``, the scalars (and for the
-        autoencoder the slot grid, also as ``eval/slots_<step>.png``) under ``<workdir>/eval``, and
+        autoencoder the slot grid, also as ``eval/slots_<step>.png``; for a video model the first
+        video's frame strip, also as ``eval/frames_<step>.png``) under ``<workdir>/eval``, and
         logs one line, and a warning line when the slots look collapsed
         (:func:`slot_jax.evaluation.collapse.collapse_warning`). Returns ``{"step", "metrics",
         "path", "line", "warning"}`` (``warning`` is ``None`` when there is none)."""
@@ -80,10 +81,14 @@ class Evaluator:
         if jax.process_index() == 0:
             write_results(workdir, step, summary)
             logger = Logger(workdir, "eval")
+            scale = png_scale(self.config.model.image_size[0])
             if self.config.model.architecture == "autoencoder":
                 grid = log_images(logger, self.model, params, first["image"], key, step)
-                scale = png_scale(self.config.model.image_size[0])
                 save_png(grid, os.path.join(workdir, "eval", f"slots_{step}.png"), scale)
+            elif self.config.model.architecture == "savi":
+                strip = log_frames(logger, self.model, params, first, key, step,
+                                   self.config.get("eval_slice_size"))
+                save_png(strip, os.path.join(workdir, "eval", f"frames_{step}.png"), scale)
             logger.scalars(step, {k: v["mean"] for k, v in summary.items()})
             logger.close()
         line = summary_line(step, summary)

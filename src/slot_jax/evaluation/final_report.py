@@ -1,6 +1,6 @@
 """The last lines of a finished training run: its held-out scores beside the trivial baselines
 (:mod:`slot_jax.evaluation.baselines`), the collapse warning if it applies, and where the slot grid
-and the metrics JSON are."""
+(or a video's frame strip) and the metrics JSON are."""
 
 from __future__ import annotations
 
@@ -41,11 +41,14 @@ def final_report(
         f"  FG-ARI {scores('fg_ari')}",
         f"  mBO    {scores('mbo')}",
     ]
+    if "track_consistency" in metrics:  # a conditional video model
+        lines.append(f"  track consistency {metrics['track_consistency']['mean']:.3f}")
     warning = collapse_warning(metrics, k)
     if warning:
         lines.append(f"warning: {warning}")
-    png = os.path.join(workdir, "eval", f"slots_{step}.png")
-    if os.path.isfile(png):
-        lines.append(f"Slot grid: {png}")
+    for name, what in (("slots", "Slot grid"), ("frames", "Frame strip")):
+        png = os.path.join(workdir, "eval", f"{name}_{step}.png")
+        if os.path.isfile(png):
+            lines.append(f"{what}: {png}")
     lines.append(f"Metrics: {path}")
     return lines

@@ -20,13 +20,14 @@ def _mean_sem(values: np.ndarray) -> dict[str, Any]:
 def summarize(per_image: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
     """Mean, standard error and count of each per-image metric over the unpadded images.
 
-    mBO and mIoU average over images holding at least one object, the foreground shares of
+    mBO, mIoU and a video's track consistency average over images (videos) holding at least one
+    object, the foreground shares of
     :mod:`slot_jax.evaluation.collapse` over images holding two or more. With ``predictions`` and
     ``targets`` (set prediction), adds ``ap_<threshold>`` over all valid images (``sem`` 0).
     """
     valid = np.asarray(per_image["padding_mask"]).astype(bool)
     objects = np.asarray(per_image.get("num_objects", valid.astype(np.float32)))
-    subsets = {"mbo": valid & (objects > 0), "miou": valid & (objects > 0)}
+    subsets = {key: valid & (objects > 0) for key in ("mbo", "miou", "track_consistency")}
     subsets.update({key: valid & (objects >= 2) for key in MULTI_OBJECT_KEYS})
     out = {}
     for key, values in per_image.items():

@@ -4,6 +4,9 @@
 
     input  recon || slot 1 ... slot K (masks * rgb) || segmentation || attention 1 ... K
 
+:func:`frame_strip` lays out one video, a column per frame: input, reconstruction, slot 1 ... K
+(masks * rgb), segmentation.
+
 Images are in ``[-1, 1]``. Slot ``k`` has the colour ``segmentation_colors(K)[k]`` in the
 segmentation overlay and tints its attention map, so columns of the same slot can be matched.
 """
@@ -185,3 +188,33 @@ def slot_grid(
         groups.append(list(att.transpose(1, 0, 2, 3, 4)))
     grid = _assemble(groups, separator, fill=0.5)
     return np.round(grid * 255.0).astype(np.uint8)
+
+
+def frame_strip(
+    video: np.ndarray,
+    recon: np.ndarray,
+    masks: np.ndarray,
+    rgb: np.ndarray,
+    slot_background: float = 1.0,
+    overlay_alpha: float = 0.6,
+    separator: int = 2,
+) -> np.ndarray:
+    """One video's frames side by side (columns), with rows input, reconstruction, each slot's
+    ``masks * rgb`` and the segmentation overlay (slot colours as in :func:`slot_grid`).
+
+    Args:
+      video, recon: ``[T, H, W, 3]`` in ``[-1, 1]``.
+      masks: ``[T, K, H, W, 1]`` (softmax over slots).
+      rgb: ``[T, K, H, W, 3]`` in ``[-1, 1]``.
+
+    Returns:
+      ``uint8 [(K + 3) * H + (K + 4) * s, T * W + (T + 1) * s, 3]`` with ``s = separator``.
+    """
+    video, recon, rgb = _to_unit(video), _to_unit(recon), _to_unit(rgb)
+    masks = np.asarray(masks, np.float32)
+    colors = segmentation_colors(masks.shape[1])
+    slots = masks * rgb + (1.0 - masks) * slot_background  # [T, K, H, W, 3]
+    seg = colors[np.argmax(masks[..., 0], axis=1)] / 255.0  # [T, H, W, 3]
+    overlay = overlay_alpha * seg + (1.0 - overlay_alpha) * video
+    columns = [[video[t], recon[t], *slots[t], overlay[t]] for t in range(len(video))]
+    return np.round(_assemble([columns], separator, fill=0.5) * 255.0).astype(np.uint8)

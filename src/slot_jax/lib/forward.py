@@ -1,4 +1,5 @@
-"""Applies a model to a (shard of a) batch with slot noise drawn for the global batch."""
+"""Applies a model to a (shard of a) batch with slot noise drawn for the global batch; a video
+model also to its conditioning, read from the batch."""
 
 from __future__ import annotations
 
@@ -37,3 +38,29 @@ def forward(
     """The model's outputs for ``image [b, H, W, C]`` with slot noise from ``rng``."""
     noise = slot_noise(model, rng, image.shape[0], axis_name)
     return model.apply({"params": params}, image, noise)
+
+
+# The batch key of each conditional initialiser's coordinates (``CoordinateInit.coordinates``).
+CONDITIONING_KEYS = {"boxes": "boxes", "centres": "centers"}
+
+
+def conditioning(model: nn.Module, batch: dict) -> jnp.ndarray | None:
+    """A video model's conditioning from ``batch``: the first frame's ``boxes`` ``[b, K - 1, 4]``
+    or ``centers`` ``[b, K - 1, 2]`` for a conditional initialiser, else None."""
+    if not getattr(model.slot_init, "conditional", False):
+        return None
+    return batch[CONDITIONING_KEYS[model.slot_init.coordinates]][:, 0]
+
+
+def video_forward(
+    model: nn.Module, params: Any, batch: dict, rng: jax.Array, axis_name: str | None,
+    initial_slots: jnp.ndarray | None = None,
+) -> dict[str, jnp.ndarray]:
+    """A video model's outputs for ``batch["video"] [b, T, H, W, C]``: slot noise from ``rng``,
+    the conditioning from the batch (:func:`conditioning`), or ``initial_slots`` carried over from
+    the previous chunk of the same videos."""
+    video = batch["video"]
+    noise = slot_noise(model, rng, video.shape[0], axis_name)
+    return model.apply(
+        {"params": params}, video, noise, conditioning(model, batch), initial_slots
+    )

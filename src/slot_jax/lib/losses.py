@@ -1,6 +1,7 @@
 """The task losses, ``loss(model, params, batch, rng, axis_name) -> scalar`` (:data:`LOSSES`): the
-reconstruction MSE of object discovery and the set-prediction loss, whose pairwise Huber costs and
-Hungarian matching per example (jittable) the held-out evaluation reuses.
+reconstruction MSE of object discovery (of every frame, for a video model) and the set-prediction
+loss, whose pairwise Huber costs and Hungarian matching per example (jittable) the held-out
+evaluation reuses.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import jax
 import jax.numpy as jnp
 import optax
 
-from slot_jax.lib.forward import forward
+from slot_jax.lib.forward import forward, video_forward
 
 
 def mse(recon: jnp.ndarray, image: jnp.ndarray) -> jnp.ndarray:
@@ -96,6 +97,12 @@ def reconstruction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
     return mse(out["recon"], batch["image"])
 
 
+def video_reconstruction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
+    """A video model's loss: MSE of the reconstruction of every frame of ``batch["video"]``."""
+    out = video_forward(model, params, batch, rng, axis_name)
+    return mse(out["recon"], batch["video"])
+
+
 def set_prediction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
     """The set-prediction loss of ``batch["targets"]`` (Hungarian-matched Huber)."""
     out = forward(model, params, batch["image"], rng, axis_name)
@@ -106,4 +113,5 @@ def set_prediction_loss(model, params, batch, rng, axis_name) -> jnp.ndarray:
 LOSSES: dict[str, Callable[..., jnp.ndarray]] = {
     "autoencoder": reconstruction_loss,
     "set_prediction": set_prediction_loss,
+    "savi": video_reconstruction_loss,
 }

@@ -25,6 +25,7 @@ from slot_jax.lib.losses import LOSSES
 from slot_jax.lib.parallel import DataParallel
 from slot_jax.lib.state import TrainState, create_state
 from slot_jax.models import build_model
+from slot_jax.models.video_init import COORDINATE_WIDTHS
 from slot_jax.train.optim import make_optimizer, make_schedule
 from slot_jax.train.step import make_train_step
 from slot_jax.train.validate import validate_config
@@ -36,13 +37,25 @@ def _keys(config: ml_collections.ConfigDict) -> tuple[jax.Array, jax.Array]:
     return init_key, run_key
 
 
+def init_inputs(config: ml_collections.ConfigDict) -> tuple:
+    """The model's arguments for initialising its params: one zero image ``[1, H, W, C]``, or for
+    a video model one one-frame video, no slot noise, and zero conditioning ``[1, K - 1, C]`` when
+    its initialiser is conditional."""
+    image = jnp.zeros((1, *config.model.image_size, config.model.num_channels), jnp.float32)
+    if config.model.architecture != "savi":
+        return (image,)
+    width = COORDINATE_WIDTHS.get(config.model.slot_init)
+    cond = None if width is None else jnp.zeros((1, config.model.num_slots - 1, width))
+    return image[:, None], None, cond
+
+
 def init_state(
     config: ml_collections.ConfigDict, model: nn.Module, optimizer: optax.GradientTransformation
 ) -> TrainState:
     """A fresh state from ``config.seed`` (params initialised on one example)."""
     init_key, run_key = _keys(config)
-    image = jnp.zeros((1, *config.model.image_size, config.model.num_channels), jnp.float32)
-    params = jax.jit(model.init)({"params": init_key, "slots": init_key}, image)["params"]
+    rngs = {"params": init_key, "slots": init_key}
+    params = jax.jit(model.init)(rngs, *init_inputs(config))["params"]
     return create_state(params, optimizer, run_key)
 
 

@@ -15,9 +15,9 @@ import ml_collections
 from slot_jax.data.check import check_data, check_data_dir
 from slot_jax.data.dataset import Dataset, resolve
 from slot_jax.lib.checks import ConfigError, check_choice, check_count, check_real, unwritable
-from slot_jax.lib.losses import LOSSES
 from slot_jax.lib.parallel import MODES
 from slot_jax.models.build import check_model_config
+from slot_jax.models.video_init import COORDINATE_WIDTHS
 from slot_jax.properties import NUM_PROPERTIES
 from slot_jax.train.optim import SCHEDULES
 
@@ -88,19 +88,44 @@ def _check_model(config: ml_collections.ConfigDict) -> None:
         check_model_config(config.model, config.get("dtype"))
     except ValueError as err:
         raise ConfigError(str(err)) from None
-    if config.model.architecture not in LOSSES:
-        raise ConfigError(
-            f"config.model.architecture={config.model.architecture!r} builds a video model "
-            "(slot_jax.models.SAVi), which this trainer cannot train yet; embed it in your own "
-            f"training loop, or train one of {sorted(LOSSES)}."
-        )
     if config.model.slot_attention.get("kind", "standard") != "standard":
         check_count("model.slot_attention.grid_hidden_size",
                     config.model.slot_attention.get("grid_hidden_size"), 1, "the grid encoder's width")
 
 
+def _check_video(config: ml_collections.ConfigDict, dataset: Dataset) -> None:
+    """A video model on video data and an image model on images; a conditional video model gets
+    one slot per object row of the data plus the background; ``eval_slice_size`` frames."""
+    video_model = config.model.architecture == "savi"
+    if dataset.video and not video_model:
+        raise ConfigError(
+            f"config.data.name={dataset.name!r} is a video dataset (batches hold 'video' "
+            f"[B, T, H, W, 3]) but config.model.architecture={config.model.architecture!r} is "
+            "an image model; use a video model (slot_jax.savi_model_config) or an image dataset."
+        )
+    if not video_model:
+        return
+    if not dataset.video:
+        raise ConfigError(
+            f"config.model.architecture='savi' is a video model but config.data.name="
+            f"{dataset.name!r} holds images; use a video dataset (e.g. "
+            "procedural_moving_sprites/tiny) or an image model."
+        )
+    check_count("eval_slice_size", config.get("eval_slice_size"), 1,
+                "frames per evaluated chunk; unset for the whole video", optional=True)
+    k, most = config.model.num_slots, dataset.most_objects
+    if config.model.slot_init in COORDINATE_WIDTHS and most and k != most + 1:
+        raise ConfigError(
+            f"config.model.num_slots={k} but the conditional slot_init="
+            f"{config.model.slot_init!r} takes one slot per object row of {dataset.name!r} "
+            f"({most}) plus the background; set config.model.num_slots={most + 1}."
+        )
+
+
 def _check_fit(config: ml_collections.ConfigDict, dataset: Dataset) -> None:
-    """The model and the data together: image channels and size, the task, slots per object."""
+    """The model and the data together: images or video, image channels and size, the task,
+    slots per object."""
+    _check_video(config, dataset)
     if config.model.num_channels != 3:
         raise ConfigError(
             f"config.model.num_channels={config.model.num_channels} but every dataset's images are "
