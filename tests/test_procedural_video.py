@@ -134,10 +134,12 @@ def test_tfds_builder_and_memory_source_agree(tfds_dir, size):
     assert -1.0 <= ours["video"].min() and ours["video"].max() <= 1.0
 
 
-def test_memory_training_batches_are_videos():
+def test_memory_training_batches_are_videos(caplog):
     cfg = data_config("procedural_moving_sprites/tiny", (32, 32))
     cfg.num_train = 4
-    batch = next(memory.train_iterator(cfg, global_batch_size=2, seed=0))
+    with caplog.at_level("INFO"):
+        batch = next(memory.train_iterator(cfg, global_batch_size=2, seed=0))
+    assert "procedural_moving_sprites/tiny train: 4 videos, in memory" in caplog.text
     assert batch["video"].shape == (2, 6, 32, 32, 3) and batch["ids"].shape == (2, 6, 32, 32)
     assert batch["boxes"].shape == (2, 6, 3, 4) and batch["centers"].shape == (2, 6, 3, 2)
 

@@ -119,7 +119,8 @@ def preprocess(examples: list[dict], dataset: Dataset) -> Batch:
 def _split_arrays(dataset: Dataset, split: str, process: int, processes: int) -> Batch:
     options = scene_options(dataset)
     count = options.num_train if split == "train" else options.num_eval
-    logging.info("Generating %s %s: %d examples, in memory.", dataset.name, split, count)
+    kind = "videos" if dataset.video else "images"
+    logging.info("Generating %s %s: %d %s, in memory.", dataset.name, split, count, kind)
     examples = generate_split(dataset.builder, options, split)
     most = dataset.config.get("max_objects")
     if most:

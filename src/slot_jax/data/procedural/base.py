@@ -123,8 +123,9 @@ class ProceduralBuilder(tfds.core.GeneratorBasedBuilder):
     def _log_download_bytes(self) -> None:
         # TFDS's line here reads "Downloading and preparing dataset Unknown size (download: ...)"
         cfg = self.builder_config
-        logging.info("Generating %s/%s: %d training and %d held-out examples into %s (once; later "
-                     "runs reuse them).", self.name, cfg.name, cfg.num_train, cfg.num_eval,
+        kind = "videos" if getattr(cfg, "num_frames", None) else "images"
+        logging.info("Generating %s/%s: %d training and %d held-out %s into %s (once; later "
+                     "runs reuse them).", self.name, cfg.name, cfg.num_train, cfg.num_eval, kind,
                      self.data_dir)
 
     def _log_download_done(self) -> None:
