@@ -91,7 +91,7 @@ class Evaluator:
                 save_png(strip, os.path.join(workdir, "eval", f"frames_{step}.png"), scale)
             logger.scalars(step, {k: v["mean"] for k, v in summary.items()})
             logger.close()
-        line = summary_line(step, summary)
+        line = summary_line(step, summary, "videos" if self.dataset.num_frames else "images")
         logging.info("%s -> %s", line, path)
         warning = collapse_warning(summary, self.config.model.num_slots)
         if warning:

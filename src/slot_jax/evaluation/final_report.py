@@ -37,7 +37,8 @@ def final_report(
                 f"fixed grid of {k} blocks {base['grid'][key]:.3f})")
 
     lines = [
-        f"Held-out results at step {step:,} ({metrics['fg_ari']['num_images']} images):",
+        f"Held-out results at step {step:,} ({metrics['fg_ari']['num_images']} "
+        f"{'videos' if config.model.architecture == 'savi' else 'images'}):",
         f"  FG-ARI {scores('fg_ari')}",
         f"  mBO    {scores('mbo')}",
     ]

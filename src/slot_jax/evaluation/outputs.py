@@ -115,8 +115,9 @@ def make_eval_step(
     if config.model.architecture == "set_prediction":
         outputs = set_prediction_outputs
     elif config.model.architecture == "savi":
-        conditional = getattr(model.slot_init, "conditional", False)
-        outputs = video_outputs(num_true_ids(dataset), config.get("eval_slice_size"), conditional)
+        outputs = video_outputs(
+            num_true_ids(dataset), config.get("eval_slice_size"), model.conditional
+        )
     else:
         outputs = autoencoder_outputs(num_true_ids(dataset) if dataset.has_ids else None)
 

@@ -41,8 +41,9 @@ def summarize(per_image: dict[str, np.ndarray]) -> dict[str, dict[str, Any]]:
     return out
 
 
-def summary_line(step: int, summary: dict) -> str:
-    """One console line: each metric's mean ± standard error, and the image count."""
+def summary_line(step: int, summary: dict, unit: str = "images") -> str:
+    """One console line: each metric's mean ± standard error, and the count of ``unit``
+    (images, or videos)."""
     parts = [f"{k} {v['mean']:.4f} ± {v['sem']:.4f}" for k, v in summary.items()]
     n = max(v["num_images"] for v in summary.values())
-    return f"eval step {step} ({n} images): " + " | ".join(parts)
+    return f"eval step {step} ({n} {unit}): " + " | ".join(parts)

@@ -47,7 +47,7 @@ CONDITIONING_KEYS = {"boxes": "boxes", "centres": "centers"}
 def conditioning(model: nn.Module, batch: dict) -> jnp.ndarray | None:
     """A video model's conditioning from ``batch``: the first frame's ``boxes`` ``[b, K - 1, 4]``
     or ``centers`` ``[b, K - 1, 2]`` for a conditional initialiser, else None."""
-    if not getattr(model.slot_init, "conditional", False):
+    if not model.conditional:
         return None
     return batch[CONDITIONING_KEYS[model.slot_init.coordinates]][:, 0]
 

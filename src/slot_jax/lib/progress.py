@@ -44,7 +44,8 @@ def is_terminal(stream) -> bool:
 
 
 class Progress:
-    """Shows step/total, steps/s, images/s, the latest loss, the elapsed time and the ETA of a run.
+    """Shows step/total, steps/s, examples/s (``unit``: ``img`` or ``videos``), the latest loss,
+    the elapsed time and the ETA of a run.
 
     On a terminal it is a tqdm bar, redrawn on steps (at most every ``min_redraw`` s) and every
     ``refresh`` s by a daemon thread: the loop blocks inside a step, so only a thread can show the
@@ -71,8 +72,9 @@ class Progress:
         window: int = 100,
         clock: Callable[[], float] = time.monotonic,
         desc: str = "train",
+        unit: str = "img",
     ):
-        self.total, self.batch_size, self.desc = total, batch_size, desc
+        self.total, self.batch_size, self.desc, self.unit = total, batch_size, desc, unit
         self.enabled = enabled
         self.stream = sys.stderr if stream is None else stream
         self.tty = is_terminal(self.stream) if tty is None else tty
@@ -177,10 +179,11 @@ class Progress:
             return ["stopped" if end else "compiling", elapsed]
         rate = self._rate(self._points[0], self._points[-1])
         if math.isnan(rate):
-            fields = ["? steps/s", "? img/s"]
+            fields = ["? steps/s", f"? {self.unit}/s"]
         else:
             per_step = f" ({_number(1 / rate)} s/step)" if rate < 1 else ""
-            fields = [f"{_number(rate)} steps/s{per_step}", f"{_number(rate * self.batch_size)} img/s"]
+            examples = f"{_number(rate * self.batch_size)} {self.unit}/s"
+            fields = [f"{_number(rate)} steps/s{per_step}", examples]
         fields.append("loss ?" if self._loss is None else f"loss {self._loss:.5g}")
         fields.append(elapsed)
         if end:

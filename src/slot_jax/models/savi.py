@@ -62,11 +62,16 @@ class SAVi(nn.Module):
     decoder: SpatialBroadcastDecoder
     predictor: nn.Module | None = None
 
+    @property
+    def conditional(self) -> bool:
+        """Whether the initialiser takes conditioning (the first frame's boxes or centres)."""
+        return getattr(self.slot_init, "conditional", False)
+
     def initial_slots(
         self, batch_size: int, slot_noise: jnp.ndarray | None, conditioning: jnp.ndarray | None
     ) -> jnp.ndarray:
         """The first frame's slots ``[B, K, D]`` from the initialiser."""
-        if getattr(self.slot_init, "conditional", False):
+        if self.conditional:
             return self.slot_init(batch_size, slot_noise, conditioning)
         return self.slot_init(batch_size, slot_noise)
 

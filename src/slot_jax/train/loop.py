@@ -94,7 +94,9 @@ def _train(run: Setup, workdir, stop: StopSignals, step_callback, on_exit) -> Tr
     hooks = config.get("image_log_every", 0) if config.model.architecture == "autoencoder" else 0
     step = start
     progress = on_exit.enter_context(
-        Progress(total, start, config.batch_size, enabled=lead)  # stops its thread on exceptions too
+        # A context, so that its thread stops on exceptions too.
+        Progress(total, start, config.batch_size, enabled=lead,
+                 unit="videos" if run.dataset.num_frames else "img")
     )
     stop.training = True  # Ctrl-C from now on saves the step reached
     while step < total and not stop.requested:
