@@ -13,6 +13,8 @@ from conftest import REPO, load_repo_config, tiny_train_config
 from PIL import Image
 
 from slot_jax.config_base import load_config
+from slot_jax.evaluation.baselines import batch_scores, box_ids
+from slot_jax.evaluation.final_report import final_report
 from slot_jax.evaluation.outputs import video_in_chunks
 from slot_jax.evaluation.video_metrics import track_consistency
 from slot_jax.evaluation.visualize import png_scale
@@ -51,6 +53,10 @@ def test_savi_trains_and_evaluates_whole_videos(tmp_path, capsys):
     assert metrics["fg_ari"]["num_images"] == 4
     assert 0.0 <= metrics["track_consistency"]["mean"] <= 1.0
     assert "track_consistency" in report["line"] and "(4 videos)" in report["line"]
+    lines = final_report(config, workdir, 3)
+    assert lines[0] == "Held-out results at step 3 (4 videos):"
+    assert "first-frame boxes held still" in lines[1] and lines[1].startswith("  FG-ARI ")
+    assert lines[3].startswith("  track consistency ")
     strip = np.asarray(Image.open(os.path.join(workdir, "eval", "frames_3.png")))
     scale = png_scale(16)  # rows: input, recon, 4 slots, segmentation; a column per frame
     assert strip.shape == (scale * (7 * 16 + 8 * 2), scale * (6 * 16 + 7 * 2), 3)
@@ -106,6 +112,23 @@ def test_track_consistency_on_hand_made_masks():
     hidden[:, 1:] = np.where(ids[:, 1:] == 2, 0, ids[:, 1:])  # object 2 seen in frame 0 only
     pred = np.where(hidden == 2, 1, hidden)  # ... and then in object 1's slot
     assert float(track_consistency(jnp.asarray(hidden), jnp.asarray(pred), 3)[0]) == 0.5
+
+
+def test_first_frame_boxes_baseline_paints_boxes_in_order():
+    boxes = np.zeros((1, 3, 4), np.float32)
+    boxes[0, 0] = [0.0, 0.0, 0.5, 0.75]  # rows 0-1, columns 0-2 of a 4x4 image
+    boxes[0, 1] = [0.25, 0.5, 1.0, 1.0]  # rows 1-3, columns 2-3: over box 0 where they meet
+    np.testing.assert_array_equal(
+        box_ids(boxes, 4, 4)[0],
+        [[1, 1, 1, 0], [1, 1, 2, 2], [0, 0, 2, 2], [0, 0, 2, 2]],  # the empty box paints nothing
+    )
+    ids = np.stack([box_ids(boxes, 4, 4)] * 2, axis=1)  # objects that stay put: the boxes are
+    fg_ari, _ = batch_scores(ids, 4, np.stack([boxes] * 2, axis=1))["first_frame_boxes"]
+    assert fg_ari[0] == pytest.approx(1.0)  # the truth
+    moved = ids.copy()
+    moved[:, 1] = np.roll(ids[:, 1], 1, axis=-1)  # the objects move in frame 1
+    fg_ari, _ = batch_scores(moved, 4, np.stack([boxes] * 2, axis=1))["first_frame_boxes"]
+    assert fg_ari[0] < 0.9
 
 
 def test_savi_on_images_and_wrong_video_keys_are_refused_in_one_line():

@@ -3,6 +3,10 @@
 A model that discovers objects must beat both on the same held-out images. On sprite data the
 fixed grid is a strong baseline when objects are small and spread out (each falls into its own
 block), which is why the CPU learning test uses clustered sprites, where it scores 0.28.
+
+Videos with boxes add a third, for conditional models, which are given the first frame's boxes:
+``first_frame_boxes``, each object's first-frame box held still in every frame (later objects
+over earlier ones, as they are painted). A model that tracks must beat it once objects move.
 """
 
 from __future__ import annotations
@@ -26,14 +30,34 @@ def grid_ids(height: int, width: int, num_blocks: int) -> np.ndarray:
     return (y * cols + x).astype(np.int32)
 
 
-def _batch_scores(ids: np.ndarray, num_slots: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+def box_ids(boxes: np.ndarray, height: int, width: int) -> np.ndarray:
+    """int ``[b, H, W]`` ids painted from boxes ``[b, N, 4]`` (``[y0, x0, y1, x1]`` in [0, 1],
+    pixel edges): pixel centres inside box ``i`` get ``i + 1``, later boxes over earlier ones; an
+    empty (all-zero) box paints nothing."""
+    y = (np.arange(height) + 0.5) / height
+    x = (np.arange(width) + 0.5) / width
+    ids = np.zeros((boxes.shape[0], height, width), np.int32)
+    for i in range(boxes.shape[1]):
+        y0, x0, y1, x1 = (boxes[:, i, j, None, None] for j in range(4))
+        inside = (y0 <= y[:, None]) & (y[:, None] < y1) & (x0 <= x[None, :]) & (x[None, :] < x1)
+        ids[inside] = i + 1
+    return ids
+
+
+def batch_scores(
+    ids: np.ndarray, num_slots: int, boxes: np.ndarray | None = None
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per-image ``(fg_ari, mbo)`` of each baseline on true ids ``[b, H, W]`` (or videos
-    ``[b, T, H, W]``: the same segments in every frame, scored over the whole clip)."""
+    ``[b, T, H, W]``: the same segments in every frame, scored over the whole clip). ``boxes``
+    ``[b, T, N, 4]`` of videos add ``first_frame_boxes``."""
     height, width = ids.shape[-2:]
     predictions = {
         "one_segment": np.zeros_like(ids),
         "grid": np.broadcast_to(grid_ids(height, width, num_slots), ids.shape),
     }
+    if boxes is not None:
+        first = box_ids(boxes[:, 0], height, width)[:, None]
+        predictions["first_frame_boxes"] = np.broadcast_to(first, ids.shape)
     return {
         name: (np.asarray(adjusted_rand_index(ids, pred, ignore_background=True)),
                np.asarray(mean_best_overlap(ids, pred)))
@@ -57,7 +81,8 @@ def baseline_scores(
     for batch in batches:
         ids = batch["ids"][batch["padding_mask"]]
         has_objects.append((ids > 0).reshape(len(ids), -1).any(axis=1))
-        for name, scores in _batch_scores(ids, config.model.num_slots).items():
+        boxes = batch["boxes"][batch["padding_mask"]] if ids.ndim == 4 and "boxes" in batch else None
+        for name, scores in batch_scores(ids, config.model.num_slots, boxes).items():
             per_image.setdefault(name, []).append(scores)
     objects = np.concatenate(has_objects)
     out = {}

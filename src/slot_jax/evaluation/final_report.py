@@ -33,8 +33,10 @@ def final_report(
     k = config.model.num_slots
 
     def scores(key: str) -> str:
+        boxes = base.get("first_frame_boxes")
+        still = f", first-frame boxes held still {boxes[key]:.3f}" if boxes else ""
         return (f"{metrics[key]['mean']:.3f}   (one segment {base['one_segment'][key]:.3f}, "
-                f"fixed grid of {k} blocks {base['grid'][key]:.3f})")
+                f"fixed grid of {k} blocks {base['grid'][key]:.3f}{still})")
 
     lines = [
         f"Held-out results at step {step:,} ({metrics['fg_ari']['num_images']} "
