@@ -114,6 +114,26 @@ def load_repo_config(name: str, data_dir: str):
     return config
 
 
+LEARNING_TIMEOUT_S = 45 * 60  # a guard against a hung process, not a speed check
+
+
+def train_learning_seeds(name: str, data_dir: str, workdir: str):
+    """Trains ``configs/<name>.py`` on its ``learning_test_seeds`` (or the seeds in the
+    ``LEARNING_TEST_SEEDS`` environment variable, e.g. ``7,8``), one ``python -m slot_jax.main``
+    process per core (:func:`slot_jax.commands.seeds.run_seeds`); returns the config, the seeds
+    and each seed's held-out curve."""
+    from slot_jax.commands.seeds import run_seeds
+
+    config = load_repo_config(name, data_dir)
+    chosen = os.environ.get("LEARNING_TEST_SEEDS")
+    seeds = [int(s) for s in chosen.split(",")] if chosen else list(config.learning_test_seeds)
+    curves = run_seeds(
+        str(REPO / "configs" / f"{name}.py"), workdir, seeds,
+        overrides=[f"--config.data.data_dir={data_dir}"], timeout_s=LEARNING_TIMEOUT_S,
+    )
+    return config, seeds, curves
+
+
 def tiny_train_config(data_dir: str, **overrides):
     """configs/debug.py shrunk further: 16x16 images, 8-channel convs, a few steps."""
     config = load_repo_config("debug", data_dir)

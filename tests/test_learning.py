@@ -15,13 +15,11 @@ the broken variants of Slot Attention this test rejects.
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
-from conftest import REPO, load_repo_config
+from conftest import train_learning_seeds
 
-from slot_jax.commands.seeds import run_seeds
 from slot_jax.evaluation.baselines import baseline_fg_aris, grid_ids
 from slot_jax.evaluation.collapse import collapse_warning
 from slot_jax.evaluation.results import results_path
@@ -29,7 +27,6 @@ from slot_jax.evaluation.results import results_path
 MIN_FG_ARI = 0.6
 MIN_MARGIN = 0.3  # over the better trivial baseline
 MAX_GRID_FG_ARI = 0.35  # the data must not be separable by position alone
-TIMEOUT_S = 45 * 60  # a guard against a hung process, not a speed check (about 10 minutes)
 
 
 def test_grid_ids_blocks():
@@ -37,19 +34,9 @@ def test_grid_ids_blocks():
     assert sorted(np.unique(grid_ids(6, 9, 6))) == list(range(6))
 
 
-def _seeds(config) -> list[int]:
-    chosen = os.environ.get("LEARNING_TEST_SEEDS")
-    return [int(s) for s in chosen.split(",")] if chosen else list(config.learning_test_seeds)
-
-
 @pytest.mark.learning
 def test_slot_attention_separates_objects(tfds_dir, tmp_path):
-    config = load_repo_config("learning_test", tfds_dir)
-    seeds = _seeds(config)
-    curves = run_seeds(
-        str(REPO / "configs" / "learning_test.py"), str(tmp_path), seeds,
-        overrides=[f"--config.data.data_dir={tfds_dir}"], timeout_s=TIMEOUT_S,
-    )
+    config, _, curves = train_learning_seeds("learning_test", tfds_dir, str(tmp_path))
     baselines = baseline_fg_aris(config)
     assert baselines["grid"] <= MAX_GRID_FG_ARI, baselines
     best = max(baselines.values())

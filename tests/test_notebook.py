@@ -116,7 +116,9 @@ def test_notebook_executes_on_cpu(tmp_path, tfds_dir):
     assert "the whole state round-trips: True" in text
     assert "gradient norm" in text
     assert "recon: max |JAX - Keras| = " in text  # the official-format checkpoint converted
+    assert "SAVi trained to step" in text and "track consistency" in text
     images = [o for c in code for o in c.outputs if "image/png" in o.get("data", {})]
-    assert len(images) >= 3  # data samples, loss curve, slot grid
+    assert len(images) >= 4  # data samples, loss curve, slot grid, video frame strip
     assert list((workdir / "eval").glob("metrics_*.json"))
+    assert list((workdir / "video" / "eval").glob("frames_*.png"))
     assert (workdir / "checkpoints").is_dir()

@@ -113,22 +113,28 @@ def procedural_video_config(slot_init: str = "boxes") -> ml_collections.ConfigDi
     """SAVi on small procedural videos, small enough for a CPU: 32x32 frames, 6 frames per video,
     2-3 sprites (``procedural_moving_sprites/tiny``, 1024 training and 64 held-out videos), K = 4
     slots (the background and up to 3 objects), initialised by ``slot_init`` (``"boxes"`` or
-    ``"centres"``: conditioned on the first frame; ``"learned_queries"`` or ``"gaussian"``); a small
-    SAVi (slot size 32, 16-channel 3x3 convs, a 2-head predictor); SAVi's training
-    (:func:`savi_training`) with batch 16, 3k steps, lr 1e-3 and a 200-step warm-up."""
+    ``"centres"``: conditioned on the first frame; ``"learned_queries"`` or ``"gaussian"``).
+
+    Model: a small SAVi: 2 x Conv(32, 3x3) encoder at full resolution, slot size 64 (MLP 128),
+    a 2-head predictor (qkv 64, MLP 128), decoder broadcast at 8x8 and upsampled twice
+    (stride-2 3x3 transposed Conv(32)), as SAVi-S decodes from 8x8. Training: SAVi's
+    (:func:`savi_training`) on whole 6-frame videos, batch 8, 2k steps, lr 2e-3, 300-step warm-up;
+    ``learning_test_seeds`` are the seeds ``tests/test_video_learning.py`` trains.
+    ``experiments/video/README.md`` has the runs behind these choices.
+    """
     data = data_config("procedural_moving_sprites/tiny", (32, 32))
     data.num_train = 1024
     data.num_eval = 64
     model = tiny_savi_model_config(num_slots=4, slot_init=slot_init, image_size=(32, 32))
-    model.slot_size = 32
-    model.encoder.features = (16, 16)
+    model.slot_size = 64
+    model.encoder.features = (32, 32)
     model.encoder.mlp_features = (32, 32)
-    model.slot_attention.mlp_hidden_size = 64
-    model.predictor.update(dict(qkv_size=32, mlp_size=64))
-    model.decoder.features = (16, 16)
-    config = savi_training(base_config(model, data), 3_000, warmup_steps=200)
-    config.update(dict(batch_size=16, learning_rate=1e-3, log_every=50, checkpoint_every=500,
-                       eval_every=1_000, eval_batch_size=32))
+    model.slot_attention.mlp_hidden_size = 128
+    model.predictor.update(dict(qkv_size=64, mlp_size=128))
+    model.decoder.update(dict(broadcast_size=(8, 8), features=(32, 32), strides=(2, 2)))
+    config = savi_training(base_config(model, data), 2_000, warmup_steps=300)
+    config.update(dict(batch_size=8, learning_rate=2e-3, log_every=100, checkpoint_every=500,
+                       eval_every=1_000, eval_batch_size=32, learning_test_seeds=(0, 1)))
     return config
 
 
