@@ -48,7 +48,7 @@ def main() -> None:
             name = f"{label} seed {seed}" if labelled else f"seed {seed}"
             ax.plot(list(curve), list(curve.values()), marker="o", color=colour, label=name,
                     linestyle=("-", "--", ":", "-.")[i % 4] if labelled else "-")
-    for name, value in runs[0][1].items():
+    for name, value in (runs[0][1] if args.metric == "fg_ari" else {}).items():  # FG-ARI baselines
         ax.axhline(value, linestyle="--", color="gray", linewidth=1)
         ax.annotate(name, (steps[0], value), textcoords="offset points", xytext=(0, 3), fontsize=8)
     ax.set_xlabel("training step")
