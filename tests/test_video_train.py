@@ -38,12 +38,26 @@ def tiny_video_config(data_dir: str, slot_init: str = "boxes", **overrides):
     return config
 
 
+def _image_tags(event_dir: str) -> dict[str, list[int]]:
+    """The steps of each image summary in the TensorBoard event files of ``event_dir``."""
+    import tensorflow as tf
+
+    tags: dict[str, list[int]] = {}
+    for name in sorted(os.listdir(event_dir)):
+        for event in tf.compat.v1.train.summary_iterator(os.path.join(event_dir, name)):
+            for value in event.summary.value:
+                if value.HasField("image"):
+                    tags.setdefault(value.tag, []).append(event.step)
+    return tags
+
+
 def test_savi_trains_and_evaluates_whole_videos(tmp_path, capsys):
-    config = tiny_video_config(str(tmp_path / "data"))
+    config = tiny_video_config(str(tmp_path / "data"), image_log_every=2)
     workdir = str(tmp_path / "run")
     state = train(config, workdir, devices=jax.devices()[:1])
     assert int(state.step) == 3
     assert " videos/s | " in capsys.readouterr().err  # the progress line counts videos
+    assert _image_tags(os.path.join(workdir, "train")) == {"frames": [2, 3]}  # training strips
     run = build_setup(config, devices=jax.devices()[:1])
     report = run.evaluator.report(state.params, jax.random.key(0), 3, workdir)
     with open(report["path"]) as f:

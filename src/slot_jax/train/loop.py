@@ -12,7 +12,7 @@ import numpy as np
 from absl import logging
 
 from slot_jax.data.dataset import Dataset
-from slot_jax.evaluation.images import log_images
+from slot_jax.evaluation.images import log_frames, log_images
 from slot_jax.lib.logger import Logger
 from slot_jax.lib.progress import Progress
 from slot_jax.lib.state import TrainState
@@ -91,7 +91,9 @@ def _train(run: Setup, workdir, stop: StopSignals, step_callback, on_exit) -> Tr
     logger = on_exit.enter_context(contextlib.closing(Logger(workdir, "train", enabled=lead)))
     history: list[dict] = []
     total = config.num_train_steps
-    hooks = config.get("image_log_every", 0) if config.model.architecture == "autoencoder" else 0
+    video = config.model.architecture == "savi"
+    pictures = video or config.model.architecture == "autoencoder"  # not for set prediction
+    hooks = config.get("image_log_every", 0) if pictures else 0
     step = start
     progress = on_exit.enter_context(
         # A context, so that its thread stops on exceptions too.
@@ -130,7 +132,11 @@ def _train(run: Setup, workdir, stop: StopSignals, step_callback, on_exit) -> Tr
         due = not stop.requested  # stopping: save at once, no images or evaluation
         if due and hooks and (step % hooks == 0 or step == total) and lead:
             params = par.unreplicate(state).params
-            log_images(logger, model, params, host_batch["image"], base_key, step)
+            if video:  # the frame strip of the batch's first video
+                log_frames(logger, model, params, host_batch, base_key, step,
+                           config.get("eval_slice_size"))
+            else:
+                log_images(logger, model, params, host_batch["image"], base_key, step)
         if due and config.get("eval_every", 0) and (step % config.eval_every == 0 or step == total):
             run.evaluator.report(par.unreplicate(state).params, base_key, step, workdir)
         # stop.requested read again: a signal may have come during the evaluation
